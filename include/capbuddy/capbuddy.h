@@ -1,0 +1,155 @@
+/*
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * CapBuddy: physical memory for seL4 programs, from pools of ready-made frame capabilities.
+ *
+ * A pool is one untyped of up to 4 MiB retyped into up to 1024 4 KiB frame caps in
+ * contiguous slots; a buddy bitmap per pool hands out naturally aligned runs of 2^n frames
+ * (n = 0..10) as one answer: the first frame's cptr and a window of 2^n. No kernel call is
+ * made on the allocation fast path.
+ *
+ * Every function validates all of its input before changing anything: a call that returns
+ * an error has changed nothing (no slot, untyped, cap or metadata byte is lost), and logs a
+ * line when CAPBUDDY_LOG is defined.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sel4/sel4.h>
+#include <vka/cspacepath_t.h>
+#include <vka/vka.h>
+
+/* Largest run: 2^10 frames (4 MiB), i.e. size_bits 12..22. */
+#define CAPBUDDY_MAX_ORDER 10
+
+/* Results: 0 or one of these. */
+enum capbuddy_error {
+    CAPBUDDY_OK = 0,
+    CAPBUDDY_ERR_INVALID = -1,     /* bad argument: size_bits outside 12..22, NULL, bad config */
+    CAPBUDDY_ERR_NO_MEMORY = -2,   /* the parent has no untyped left to make a pool from */
+    CAPBUDDY_ERR_NO_SLOTS = -3,    /* the slot window (or parent cspace) is full */
+    CAPBUDDY_ERR_KERNEL = -4,      /* a kernel invocation failed; everything was rolled back */
+    CAPBUDDY_ERR_METADATA = -5,    /* the metadata allocation hook returned NULL */
+    CAPBUDDY_ERR_PADDR = -6,       /* alloc at paddr: that memory is not available */
+    CAPBUDDY_ERR_NOT_POOL = -7,    /* free: cptr is not in any pool */
+    CAPBUDDY_ERR_NOT_ALLOCATED = -8, /* free: the run is free or waiting for revocation */
+    CAPBUDDY_ERR_WRONG_SIZE = -9,  /* free: an allocation of another size starts at cptr */
+    CAPBUDDY_ERR_MISALIGNED = -10, /* free: cptr is not aligned to the run's size in its pool */
+    CAPBUDDY_ERR_INSIDE = -11,     /* free: cptr lies inside a larger allocation */
+    CAPBUDDY_ERR_BUSY = -12,       /* alloc at paddr: part of that run is in use */
+};
+
+/* What a freed run must go through before it is handed out again. */
+enum capbuddy_policy {
+    /* Reuse at once. The caller promises the frames are unmapped and that no copy of
+     * their caps exists (the original CapBuddy's behaviour). */
+    CAPBUDDY_POLICY_TRUST,
+    /* Default. A freed run is not handed out until every cap derived from its frame caps
+     * is revoked and the frames unmapped. Freed runs wait in quarantine; a pool whose runs
+     * are all free or quarantined is refreshed with one untyped revoke (or given back),
+     * and per-frame revocation only happens under memory pressure or capbuddy_flush(). */
+    CAPBUDDY_POLICY_REVOKE,
+    /* As REVOKE, and no frame is handed out with its previous owner's data: quarantined
+     * runs are reused only after the scrub hook zeroed them, or after their pool was
+     * refreshed by an untyped revoke (the kernel zeroes memory on the next retype). */
+    CAPBUDDY_POLICY_SCRUB,
+};
+
+/*
+ * Where a pool's frame caps live.
+ *
+ * RANGE suits the initial thread's single-level root CNode: no setup, but each full pool
+ * needs 1024 contiguous slots of it, so a stock 4096-slot root CNode holds at most three
+ * pools beside everything else (CapBuddy takes only what a pool needs and fails with
+ * CAPBUDDY_ERR_NO_SLOTS when the window is full).
+ * CNODE suits a two-level cspace: each pool gets a CNode of its own (1024 slots, 32 KiB of
+ * kernel memory on 64-bit, from the parent) in one slot of the first level, so thousands of
+ * pools cost thousands of first-level slots, not millions. It needs the thread's cspace
+ * root to resolve [guard][level-1 index][cnode_l2_bits], and one more kernel call per pool
+ * (a Mutate that sets the pool CNode's guard when cnode_l2_bits > 10).
+ */
+enum capbuddy_slots {
+    CAPBUDDY_SLOTS_RANGE,
+    CAPBUDDY_SLOTS_CNODE,
+};
+
+struct capbuddy_config {
+    vka_t *parent;           /* untypeds and slots come from here (e.g. allocman's vka) */
+    /* RANGE: the caller's single-level root CNode (seL4_CapInitThreadCNode).
+     * CNODE: a cptr of a cap to the first-level CNode of the thread's cspace. */
+    seL4_CPtr cspace_root;
+    enum capbuddy_slots slots;
+    seL4_Word slot_first;    /* first slot of the window CapBuddy may use (RANGE: slots of the */
+    seL4_Word slot_count;    /* root CNode; CNODE: first-level slots, one per pool) and its size */
+    seL4_Word cnode_l2_bits; /* CNODE: cptr bits resolved below the first level (>= 10) */
+    enum capbuddy_policy policy;
+    unsigned spare_pools;    /* wholly free pools kept instead of given back (default 1) */
+    seL4_Word fan_out_limit; /* objects per retype; 0 = CONFIG_RETYPE_FAN_OUT_LIMIT */
+    /* Optional: classifies memory as device or RAM for alloc at a paddr. */
+    const seL4_BootInfo *bootinfo;
+    /* Metadata hooks; NULL = malloc/free. Never called on the alloc/free fast path. */
+    void *(*meta_alloc)(void *cookie, size_t bytes);
+    void (*meta_free)(void *cookie, void *ptr, size_t bytes);
+    void *meta_cookie;
+    /* SCRUB: zero one 4 KiB frame given by its cap (0 = done). On seL4, map it into a window
+     * of the allocator's vspace, clear it, unmap it. */
+    int (*scrub)(void *cookie, seL4_CPtr frame);
+    void *scrub_cookie;
+};
+
+/* Fills a config with the defaults: REVOKE, 1 spare pool, the kernel's fan-out limit. */
+void capbuddy_config_default(struct capbuddy_config *cfg, vka_t *parent, seL4_CPtr cspace_root,
+                             seL4_Word slot_first, seL4_Word slot_count);
+
+typedef struct capbuddy capbuddy_t;
+
+/* Start an allocator. Makes no pool yet. INVALID, METADATA. */
+int capbuddy_init(capbuddy_t **out, const struct capbuddy_config *cfg);
+
+/*
+ * Allocate 2^(size_bits - 12) contiguous frames (size_bits 12..22) as one path: capPtr is
+ * the first frame's cap, window the frame count; frame i's cap is capPtr + i. paddr is
+ * VKA_NO_PADDR for any address, else the physical address of the first frame (aligned to
+ * the run's size). can_use_dev allows device memory (never handed out otherwise).
+ * INVALID, NO_MEMORY, NO_SLOTS, KERNEL, METADATA, PADDR, BUSY.
+ */
+int capbuddy_alloc(capbuddy_t *cb, seL4_Word size_bits, uint64_t paddr, bool can_use_dev,
+                   cspacepath_t *res);
+
+/* Give back a run allocated as (cptr, size_bits). INVALID, NOT_POOL, NOT_ALLOCATED,
+ * WRONG_SIZE, MISALIGNED, INSIDE. Never makes a kernel call under TRUST and REVOKE except
+ * to give a wholly free pool back to the parent (KERNEL is then logged, not returned). */
+int capbuddy_free(capbuddy_t *cb, seL4_CPtr cptr, seL4_Word size_bits);
+
+/* True only when every frame of the run lies in one of this allocator's pools. */
+bool capbuddy_is_from_pool(const capbuddy_t *cb, seL4_CPtr cptr, seL4_Word size_bits);
+
+/* Physical address of the frame whose pool cap is cptr, or VKA_NO_PADDR if not a pool cap. */
+uint64_t capbuddy_paddr(const capbuddy_t *cb, seL4_CPtr cptr);
+
+/* Revoke (and scrub) every quarantined run now, so that it can be reused. KERNEL. */
+int capbuddy_flush(capbuddy_t *cb);
+
+struct capbuddy_stats {
+    unsigned long pools_ram, pools_device;
+    unsigned long frames_free, frames_used, frames_quarantined;
+    int largest_free_order;          /* over all pools, -1 if none */
+    unsigned long pools_created, pools_returned, pools_refreshed;
+    unsigned long revocations_pending; /* runs in quarantine */
+    unsigned long kernel_calls;      /* invocations CapBuddy itself made */
+    unsigned long retypes, revokes, deletes, unmaps;
+    size_t metadata_bytes, metadata_bytes_peak;
+};
+void capbuddy_stats(const capbuddy_t *cb, struct capbuddy_stats *st);
+
+/* Check every invariant of every pool and index. 0 if all hold. */
+int capbuddy_check(const capbuddy_t *cb);
+
+/* Give every pool back to the parent and free all metadata. Runs still allocated are
+ * revoked with their pools: their caps cease to exist. */
+void capbuddy_destroy(capbuddy_t *cb);
+
+const char *capbuddy_strerror(int err);

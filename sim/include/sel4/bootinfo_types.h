@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Host model of libsel4: boot information (libsel4/include/sel4/bootinfo_types.h, non-MCS). */
+#pragma once
+
+#include <sel4/config.h>
+#include <sel4/macros.h>
+#include <sel4/types.h>
+
+enum seL4_RootCNodeCapSlots {
+    seL4_CapNull = 0,
+    seL4_CapInitThreadTCB = 1,
+    seL4_CapInitThreadCNode = 2,
+    seL4_CapInitThreadVSpace = 3,
+    seL4_CapIRQControl = 4,
+    seL4_CapASIDControl = 5,
+    seL4_CapInitThreadASIDPool = 6,
+    seL4_CapIOPortControl = 7,
+    seL4_CapIOSpace = 8,
+    seL4_CapBootInfoFrame = 9,
+    seL4_CapInitThreadIPCBuffer = 10,
+    seL4_CapDomain = 11,
+    seL4_CapSMMUSIDControl = 12,
+    seL4_CapSMMUCBControl = 13,
+    seL4_CapInitThreadSC = 14,
+    seL4_CapSMC = 15,
+    seL4_NumInitialCaps = 16
+};
+
+#define seL4_CapInitThreadPD seL4_CapInitThreadVSpace
+
+typedef seL4_Word seL4_SlotPos;
+
+typedef struct seL4_SlotRegion {
+    seL4_SlotPos start; /* first CNode slot position OF region */
+    seL4_SlotPos end;   /* first CNode slot position AFTER region */
+} seL4_SlotRegion;
+
+typedef struct seL4_UntypedDesc {
+    seL4_Word paddr;
+    seL4_Uint8 sizeBits;
+    seL4_Uint8 isDevice;
+    seL4_Uint8 padding[sizeof(seL4_Word) - 2 * sizeof(seL4_Uint8)];
+} seL4_UntypedDesc;
+
+SEL4_COMPILE_ASSERT(invalid_seL4_UntypedDesc, sizeof(seL4_UntypedDesc) == 2 * sizeof(seL4_Word))
+
+typedef struct seL4_BootInfo {
+    seL4_Word extraLen;
+    seL4_NodeId nodeID;
+    seL4_Word numNodes;
+    seL4_Word numIOPTLevels;
+    seL4_IPCBuffer *ipcBuffer;
+    seL4_SlotRegion empty;
+    seL4_SlotRegion sharedFrames;
+    seL4_SlotRegion userImageFrames;
+    seL4_SlotRegion userImagePaging;
+    seL4_SlotRegion ioSpaceCaps;
+    seL4_SlotRegion extraBIPages;
+    seL4_Word initThreadCNodeSizeBits;
+    seL4_Domain initThreadDomain;
+    seL4_SlotRegion untyped;
+    seL4_UntypedDesc untypedList[CONFIG_MAX_NUM_BOOTINFO_UNTYPED_CAPS];
+} seL4_BootInfo;
+
+SEL4_COMPILE_ASSERT(invalid_seL4_BootInfoFrameSize, sizeof(seL4_BootInfo) <= seL4_BootInfoFrameSize)

@@ -1,0 +1,122 @@
+/*
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * A vka_t over CapBuddy: 4 KiB frames from pools, everything else from the parent.
+ */
+#include <capbuddy/vka_pool.h>
+
+#include <vka/kobject_t.h>
+
+/* Cookies of pool frames carry the pool cap's cptr with this tag, so utspace_free and
+ * utspace_paddr tell them from the parent's (allocman's cookies are pointers or indices;
+ * the top bit is never set in either). */
+#define POOL_TAG ((seL4_Word)1 << (seL4_WordBits - 1))
+
+static int wrap_cspace_alloc(void *data, seL4_CPtr *res)
+{
+    struct capbuddy_vka *w = data;
+    return vka_cspace_alloc(&w->parent, res);
+}
+
+static void wrap_cspace_make_path(void *data, seL4_CPtr slot, cspacepath_t *res)
+{
+    struct capbuddy_vka *w = data;
+    vka_cspace_make_path(&w->parent, slot, res);
+}
+
+static void wrap_cspace_free(void *data, seL4_CPtr slot)
+{
+    struct capbuddy_vka *w = data;
+    vka_cspace_free(&w->parent, slot);
+}
+
+static bool is_pool_frame(seL4_Word type, seL4_Word size_bits)
+{
+    return size_bits == seL4_PageBits && type == kobject_get_type(KOBJECT_FRAME, seL4_PageBits);
+}
+
+/* Serve a frame from a pool into dest: allocate, copy the cap, keep the original. */
+static int pool_frame(struct capbuddy_vka *w, const cspacepath_t *dest, uint64_t paddr,
+                      bool can_use_dev, seL4_Word *res)
+{
+    cspacepath_t run;
+    int err = capbuddy_alloc(w->cb, seL4_PageBits, paddr, can_use_dev, &run);
+    if (err) {
+        return err;
+    }
+    seL4_Error kerr = seL4_CNode_Copy(dest->root, dest->capPtr, (seL4_Uint8)dest->capDepth,
+                                      run.root, run.capPtr, (seL4_Uint8)run.capDepth,
+                                      seL4_AllRights);
+    if (kerr != seL4_NoError) {
+        (void)capbuddy_free(w->cb, run.capPtr, seL4_PageBits);
+        return CAPBUDDY_ERR_KERNEL;
+    }
+    *res = POOL_TAG | run.capPtr;
+    return 0;
+}
+
+static int wrap_utspace_alloc(void *data, const cspacepath_t *dest, seL4_Word type,
+                              seL4_Word size_bits, seL4_Word *res)
+{
+    struct capbuddy_vka *w = data;
+    if (is_pool_frame(type, size_bits)) {
+        return pool_frame(w, dest, VKA_NO_PADDR, false, res);
+    }
+    return vka_utspace_alloc(&w->parent, dest, type, size_bits, res);
+}
+
+static int wrap_utspace_alloc_maybe_device(void *data, const cspacepath_t *dest, seL4_Word type,
+                                           seL4_Word size_bits, bool can_use_dev, seL4_Word *res)
+{
+    struct capbuddy_vka *w = data;
+    if (is_pool_frame(type, size_bits)) {
+        return pool_frame(w, dest, VKA_NO_PADDR, can_use_dev, res);
+    }
+    return vka_utspace_alloc_maybe_device(&w->parent, dest, type, size_bits, can_use_dev, res);
+}
+
+static int wrap_utspace_alloc_at(void *data, const cspacepath_t *dest, seL4_Word type,
+                                 seL4_Word size_bits, uintptr_t paddr, seL4_Word *cookie)
+{
+    struct capbuddy_vka *w = data;
+    if (is_pool_frame(type, size_bits)) {
+        return pool_frame(w, dest, paddr, true, cookie);
+    }
+    return vka_utspace_alloc_at(&w->parent, dest, type, size_bits, paddr, cookie);
+}
+
+static void wrap_utspace_free(void *data, seL4_Word type, seL4_Word size_bits, seL4_Word target)
+{
+    struct capbuddy_vka *w = data;
+    if (is_pool_frame(type, size_bits) && (target & POOL_TAG)) {
+        (void)capbuddy_free(w->cb, (seL4_CPtr)(target & ~POOL_TAG), size_bits);
+        return;
+    }
+    vka_utspace_free(&w->parent, type, size_bits, target);
+}
+
+static uintptr_t wrap_utspace_paddr(void *data, seL4_Word target, seL4_Word type,
+                                    seL4_Word size_bits)
+{
+    struct capbuddy_vka *w = data;
+    if (is_pool_frame(type, size_bits) && (target & POOL_TAG)) {
+        uint64_t pa = capbuddy_paddr(w->cb, (seL4_CPtr)(target & ~POOL_TAG));
+        return pa == VKA_NO_PADDR || (uint64_t)(uintptr_t)pa != pa ? VKA_NO_PADDR : (uintptr_t)pa;
+    }
+    return vka_utspace_paddr(&w->parent, target, type, size_bits);
+}
+
+void capbuddy_vka_make(struct capbuddy_vka *state, capbuddy_t *cb, const vka_t *parent, vka_t *out)
+{
+    state->cb = cb;
+    state->parent = *parent;
+    out->data = state;
+    out->cspace_alloc = wrap_cspace_alloc;
+    out->cspace_make_path = wrap_cspace_make_path;
+    out->utspace_alloc = wrap_utspace_alloc;
+    out->utspace_alloc_maybe_device = wrap_utspace_alloc_maybe_device;
+    out->utspace_alloc_at = wrap_utspace_alloc_at;
+    out->cspace_free = wrap_cspace_free;
+    out->utspace_free = wrap_utspace_free;
+    out->utspace_paddr = wrap_utspace_paddr;
+}

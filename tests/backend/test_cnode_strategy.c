@@ -1,0 +1,212 @@
+/*
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * The CNODE slot strategy in a two-level cspace, on the host model.
+ *
+ * Set-up, as a root task would do it: a new first-level CNode L1 of 2^8 slots whose slot 0
+ * holds the boot root CNode (radix 12), and the thread's cspace root switched to L1 with a
+ * guard of wordBits - 8 - 12 bits. Every boot cptr below 4096 keeps its meaning (it resolves
+ * through L1 slot 0), so the parent works unchanged, and L1 slots 1..255 take pool CNodes:
+ * frame i of the pool in L1 slot s is cptr (s << 12) | i.
+ */
+#include "cbtest.h"
+
+#include <capbuddy/capbuddy.h>
+#include <capbuddy/parent.h>
+#include <sel4host/host.h>
+#include <sel4runtime.h>
+#include <vka/object.h>
+
+#include <stdlib.h>
+
+#define L1_BITS 8
+#define L2_BITS 12
+
+#if defined(CONFIG_ARCH_X86)
+#define GET_ADDRESS seL4_X86_Page_GetAddress
+#else
+#define GET_ADDRESS seL4_ARM_Page_GetAddress
+#endif
+
+static cb_parent_t *parent;
+static vka_t vka;
+static vka_object_t l1;
+static seL4_CPtr root; /* a cap to L1 with the guard of the thread's cspace root */
+static struct sel4host_account boot;
+
+static void two_level_up(void)
+{
+    struct sel4host_config hc;
+    sel4host_config_default(&hc);
+    CBT_CHECK_EQ(sel4host_boot(&hc), seL4_NoError);
+    sel4host_account(&boot);
+    seL4_BootInfo *bi = sel4runtime_bootinfo();
+    cb_parent_config_t pc = {.bootinfo = bi};
+    CBT_CHECK_EQ(cb_parent_init(&parent, &pc), 0);
+    cb_parent_make_vka(parent, &vka);
+    CBT_CHECK_EQ(vka_alloc_cnode_object(&vka, L1_BITS, &l1), 0);
+    /* A Mint, not a Copy: the boot CNode cap's guard spans the whole word; this one must
+     * have none, so that it resolves the last 12 bits under L1 (a CNode cap's badge is its
+     * guard data). */
+    CBT_CHECK_EQ(seL4_CNode_Mint(l1.cptr, 0, L1_BITS, seL4_CapInitThreadCNode,
+                                 seL4_CapInitThreadCNode, seL4_WordBits, seL4_AllRights,
+                                 seL4_CNode_CapData_new(0, 0).words[0]),
+                 seL4_NoError);
+    seL4_Word guard = seL4_CNode_CapData_new(0, seL4_WordBits - L1_BITS - L2_BITS).words[0];
+    /* CNode invocations that name slots by full cptrs need a root cap that resolves them
+     * the way the thread's cspace root does: same CNode, same guard. */
+    CBT_CHECK_EQ(vka_cspace_alloc(&vka, &root), 0);
+    CBT_CHECK_EQ(seL4_CNode_Mint(seL4_CapInitThreadCNode, root, seL4_WordBits,
+                                 seL4_CapInitThreadCNode, l1.cptr, seL4_WordBits, seL4_AllRights,
+                                 guard),
+                 seL4_NoError);
+    CBT_CHECK_EQ(seL4_TCB_SetSpace(seL4_CapInitThreadTCB, 0, l1.cptr, guard,
+                                   seL4_CapInitThreadVSpace, 0),
+                 seL4_NoError);
+}
+
+static void two_level_down(void)
+{
+    /* Back to the boot cspace before the parent revokes the untyped L1 came from. */
+    seL4_Word guard = seL4_CNode_CapData_new(0, seL4_WordBits - 12).words[0];
+    CBT_CHECK_EQ(seL4_TCB_SetSpace(seL4_CapInitThreadTCB, 0, seL4_CapInitThreadCNode, guard,
+                                   seL4_CapInitThreadVSpace, 0),
+                 seL4_NoError);
+    CBT_CHECK_EQ(seL4_CNode_Delete(seL4_CapInitThreadCNode, root, seL4_WordBits), seL4_NoError);
+    vka_cspace_free(&vka, root);
+    vka_free_object(&vka, &l1);
+    CBT_CHECK_EQ(cb_parent_teardown(parent), 0);
+    struct sel4host_account end;
+    sel4host_account(&end);
+    CBT_CHECK_EQ(end.caps_live, boot.caps_live);
+    CBT_CHECK_EQ(end.objects_live, boot.objects_live);
+    CBT_CHECK_EQ(end.untyped_bytes_used, boot.untyped_bytes_used);
+    CBT_CHECK_EQ(sel4host_check(), 0);
+}
+
+static capbuddy_t *make(enum capbuddy_policy policy, seL4_Word first, seL4_Word count)
+{
+    struct capbuddy_config cfg;
+    capbuddy_config_default(&cfg, &vka, root, first, count);
+    cfg.slots = CAPBUDDY_SLOTS_CNODE;
+    cfg.cnode_l2_bits = L2_BITS;
+    cfg.policy = policy;
+    capbuddy_t *cb = NULL;
+    CBT_CHECK_EQ(capbuddy_init(&cb, &cfg), CAPBUDDY_OK);
+    return cb;
+}
+
+/* Pools live in their own CNodes: runs are contiguous, in cptr and in physical memory. */
+static void test_pools_in_own_cnodes(void)
+{
+    two_level_up();
+    capbuddy_t *cb = make(CAPBUDDY_POLICY_TRUST, 1, 255);
+    cspacepath_t run[11];
+    for (unsigned o = 0; o <= 10; o++) {
+        CBT_CHECK_EQ(capbuddy_alloc(cb, 12 + o, VKA_NO_PADDR, false, &run[o]), CAPBUDDY_OK);
+        CBT_BAIL_IF_FAILED();
+        CBT_CHECK_EQ(run[o].window, 1u << o);
+        CBT_CHECK_EQ(run[o].capPtr >> L2_BITS, run[o].dest);
+        seL4_Word base = GET_ADDRESS(run[o].capPtr).paddr;
+        for (seL4_Word i = 0; i < run[o].window; i++) {
+            CBT_CHECK_EQ(GET_ADDRESS(run[o].capPtr + i).paddr, base + i * 4096);
+        }
+        CBT_CHECK(capbuddy_is_from_pool(cb, run[o].capPtr, 12 + o));
+    }
+    /* the 4 MiB run needed a second pool, in another first-level slot */
+    CBT_CHECK(run[10].dest != run[0].dest);
+    CBT_CHECK_EQ(capbuddy_check(cb), 0);
+    CBT_CHECK_EQ(capbuddy_free(cb, run[3].capPtr, 13), CAPBUDDY_ERR_WRONG_SIZE);
+    for (unsigned o = 0; o <= 10; o++) {
+        CBT_CHECK_EQ(capbuddy_free(cb, run[o].capPtr, 12 + o), CAPBUDDY_OK);
+    }
+    struct capbuddy_stats st;
+    capbuddy_stats(cb, &st);
+    CBT_CHECK_EQ(st.pools_created, 2);
+    CBT_CHECK_EQ(st.pools_returned, 1); /* one spare kept */
+    CBT_CHECK_EQ(capbuddy_check(cb), 0);
+    capbuddy_destroy(cb);
+    two_level_down();
+}
+
+/* REVOKE: a copy of a freed frame's cap is gone before the frame is handed out again. */
+static void test_revoke_reaches_copies(void)
+{
+    two_level_up();
+    capbuddy_t *cb = make(CAPBUDDY_POLICY_REVOKE, 1, 255);
+    cspacepath_t run;
+    CBT_CHECK_EQ(capbuddy_alloc(cb, 22, VKA_NO_PADDR, false, &run), CAPBUDDY_OK);
+    seL4_CPtr copy;
+    CBT_CHECK_EQ(vka_cspace_alloc(&vka, &copy), 0);
+    CBT_CHECK_EQ(seL4_CNode_Copy(root, copy, seL4_WordBits, root, run.capPtr + 7,
+                                 seL4_WordBits, seL4_AllRights),
+                 seL4_NoError);
+    uint64_t secret = 0x5ec2e7, got = 0;
+    CBT_CHECK_EQ(sel4host_frame_write(copy, 0, &secret, sizeof(secret)), seL4_NoError);
+    CBT_CHECK_EQ(capbuddy_free(cb, run.capPtr, 22), CAPBUDDY_OK);
+    CBT_CHECK_EQ(sel4host_frame_read(copy, 0, &got, sizeof(got)), seL4_NoError); /* not yet */
+    cspacepath_t again;
+    CBT_CHECK_EQ(capbuddy_alloc(cb, 22, VKA_NO_PADDR, false, &again), CAPBUDDY_OK);
+    CBT_CHECK_EQ(again.capPtr, run.capPtr); /* the same pool, refreshed */
+    CBT_CHECK(sel4host_frame_read(copy, 0, &got, sizeof(got)) != seL4_NoError);
+    CBT_CHECK_EQ(sel4host_frame_read(again.capPtr + 7, 0, &got, sizeof(got)), seL4_NoError);
+    CBT_CHECK_EQ(got, 0); /* and the refresh's retype zeroed it */
+    vka_cspace_free(&vka, copy);
+    CBT_CHECK_EQ(capbuddy_free(cb, again.capPtr, 22), CAPBUDDY_OK);
+    capbuddy_destroy(cb);
+    two_level_down();
+}
+
+/* A window of first-level slots bounds the pools; the next one fails clearly, leak-free. */
+static void test_window_full(void)
+{
+    two_level_up();
+    capbuddy_t *cb = make(CAPBUDDY_POLICY_TRUST, 1, 2);
+    cspacepath_t a, b, c;
+    CBT_CHECK_EQ(capbuddy_alloc(cb, 22, VKA_NO_PADDR, false, &a), CAPBUDDY_OK);
+    CBT_CHECK_EQ(capbuddy_alloc(cb, 22, VKA_NO_PADDR, false, &b), CAPBUDDY_OK);
+    uint64_t digest = sel4host_digest();
+    CBT_CHECK_EQ(capbuddy_alloc(cb, 22, VKA_NO_PADDR, false, &c), CAPBUDDY_ERR_NO_SLOTS);
+    CBT_CHECK_EQ(sel4host_digest(), digest);
+    CBT_CHECK_EQ(capbuddy_check(cb), 0);
+    capbuddy_destroy(cb);
+    two_level_down();
+}
+
+/* Every kernel call of making a pool fails in turn: refused, nothing leaks, then it works. */
+static void test_faults(void)
+{
+    static const enum sel4host_inv kinds[] = {SEL4HOST_UNTYPED_RETYPE, SEL4HOST_CNODE_MUTATE};
+    for (unsigned k = 0; k < 2; k++) {
+        for (unsigned n = 1; n <= 8; n++) {
+            two_level_up();
+            capbuddy_t *cb = make(CAPBUDDY_POLICY_REVOKE, 1, 255);
+            uint64_t digest = sel4host_digest();
+            sel4host_fault_nth(kinds[k], n, seL4_NotEnoughMemory);
+            cspacepath_t run;
+            int err = capbuddy_alloc(cb, 12, VKA_NO_PADDR, false, &run);
+            bool fired = sel4host_faults_injected() > 0;
+            sel4host_fault_clear();
+            if (err) {
+                CBT_CHECK(fired);
+                CBT_CHECK_EQ(sel4host_digest(), digest);
+            }
+            CBT_CHECK_EQ(capbuddy_check(cb), 0);
+            if (err) {
+                CBT_CHECK_EQ(capbuddy_alloc(cb, 12, VKA_NO_PADDR, false, &run), CAPBUDDY_OK);
+            }
+            capbuddy_destroy(cb);
+            two_level_down();
+        }
+    }
+}
+
+int main(void)
+{
+    printf("CNODE strategy on %s\n", sel4host_arch_name());
+    CBT_RUN(test_pools_in_own_cnodes);
+    CBT_RUN(test_revoke_reaches_copies);
+    CBT_RUN(test_window_full);
+    CBT_RUN(test_faults);
+    return cbtest_finish();
+}
