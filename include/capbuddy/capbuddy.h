@@ -106,7 +106,10 @@ void capbuddy_config_default(struct capbuddy_config *cfg, vka_t *parent, seL4_CP
 
 typedef struct capbuddy capbuddy_t;
 
-/* Start an allocator. Makes no pool yet. INVALID, METADATA. */
+/* Start an allocator. Makes no pool yet. INVALID, METADATA.
+ * Note on "a refused call changes nothing": an alloc that tried to make a pool may leave the
+ * pool indexes grown (capacity reserved through the metadata hook, counted in the stats and
+ * freed by capbuddy_destroy); no slot, untyped, cap or frame is kept. */
 int capbuddy_init(capbuddy_t **out, const struct capbuddy_config *cfg);
 
 /*
@@ -130,7 +133,9 @@ bool capbuddy_is_from_pool(const capbuddy_t *cb, seL4_CPtr cptr, seL4_Word size_
 /* Physical address of the frame whose pool cap is cptr, or VKA_NO_PADDR if not a pool cap. */
 uint64_t capbuddy_paddr(const capbuddy_t *cb, seL4_CPtr cptr);
 
-/* Revoke (and scrub) every quarantined run now, so that it can be reused. KERNEL. */
+/* Revoke (and scrub) every quarantined run now, so that it can be reused. INVALID; KERNEL
+ * when some run could not be revoked or scrubbed (a failed invocation or scrub hook): those
+ * runs stay in quarantine, nothing unsafe is handed out. */
 int capbuddy_flush(capbuddy_t *cb);
 
 struct capbuddy_stats {

@@ -133,11 +133,12 @@ int capbuddy_init(capbuddy_t **out, const struct capbuddy_config *cfg)
 
 /* ---- pools: make, refresh, give back ------------------------------------------------ */
 
-static bool paddr_is_device(const capbuddy_t *cb, uint64_t paddr, bool fallback)
+/* 1 device memory, 0 RAM, -1 unknown (no boot info to tell). */
+static int paddr_is_device(const capbuddy_t *cb, uint64_t paddr)
 {
     const seL4_BootInfo *bi = cb->cfg.bootinfo;
     if (!bi) {
-        return fallback;
+        return -1;
     }
     for (seL4_Word i = 0; i < bi->untyped.end - bi->untyped.start; i++) {
         const seL4_UntypedDesc *d = &bi->untypedList[i];
@@ -145,7 +146,7 @@ static bool paddr_is_device(const capbuddy_t *cb, uint64_t paddr, bool fallback)
             return d->isDevice;
         }
     }
-    return fallback;
+    return -1;
 }
 
 static int make_pool(capbuddy_t *cb, unsigned size_order, uint64_t paddr, bool device,
@@ -171,6 +172,9 @@ static int make_pool(capbuddy_t *cb, unsigned size_order, uint64_t paddr, bool d
     }
     cb_tree_init(&p->tree, size_order);
     p->device = device ? 1 : 0;
+    /* Pools kept apart hold memory that may be device memory: only requests that allow it
+     * may have it, unless the boot info says it is RAM. */
+    p->devmem = device && paddr_is_device(cb, p->b.paddr) != 0;
     cb_poolset_add(&cb->set, p);
     cb->pools_created++;
     *out = p;
@@ -223,10 +227,17 @@ static int refresh_pool(capbuddy_t *cb, struct cb_pool *p)
     return CAPBUDDY_OK;
 }
 
-/* Revoke (and scrub) the quarantined runs of one pool, frame by frame. */
-static bool flush_pool(capbuddy_t *cb, struct cb_pool *p)
+/*
+ * Revoke (and scrub) the quarantined runs of one pool, frame by frame: 2 calls a frame
+ * (Revoke, Unmap). A run whose frames cannot all be revoked (or scrubbed) stays quarantined;
+ * *failed says so. Under SCRUB without a hook nothing can be reused this way: skipped.
+ */
+static bool flush_pool(capbuddy_t *cb, struct cb_pool *p, bool *failed)
 {
     bool freed = false;
+    if (cb->cfg.policy == CAPBUDDY_POLICY_SCRUB && !cb->cfg.scrub) {
+        return false;
+    }
     unsigned size_order = cb_tree_size_order(&p->tree);
     for (unsigned o = 0; o <= size_order && p->nquar; o++) {
         for (unsigned long i = 0; i < (1ul << (size_order - o)); i++) {
@@ -239,10 +250,11 @@ static bool flush_pool(capbuddy_t *cb, struct cb_pool *p)
                 seL4_CPtr frame = (seL4_CPtr)(p->b.first + f);
                 ok = cb_backend_revoke_frame(&cb->be, frame) == CAPBUDDY_OK;
                 if (ok && cb->cfg.policy == CAPBUDDY_POLICY_SCRUB) {
-                    ok = cb->cfg.scrub && cb->cfg.scrub(cb->cfg.scrub_cookie, frame) == 0;
+                    ok = cb->cfg.scrub(cb->cfg.scrub_cookie, frame) == 0;
                 }
             }
             if (!ok) {
+                *failed = true;
                 continue; /* stays quarantined; the pool's refresh will deal with it */
             }
             cb_pool_qclear(p, index, o);
@@ -251,11 +263,13 @@ static bool flush_pool(capbuddy_t *cb, struct cb_pool *p)
             freed = true;
         }
     }
-    cb_poolset_rebucket(&cb->set, p);
+    if (p->bucket != CB_BUCKET_PENDING || p->nquar == 0) {
+        cb_poolset_rebucket(&cb->set, p); /* a pending pool leaves the list once clean */
+    }
     return freed;
 }
 
-static bool flush_all(capbuddy_t *cb)
+static bool flush_all(capbuddy_t *cb, bool *failed)
 {
     bool freed = false;
     for (int d = 0; d < 2; d++) {
@@ -263,7 +277,7 @@ static bool flush_all(capbuddy_t *cb)
             for (struct cb_pool *p = cb->set.bucket[d][b], *next; p; p = next) {
                 next = p->next;
                 if (p->nquar) {
-                    freed |= flush_pool(cb, p);
+                    freed |= flush_pool(cb, p, failed);
                 }
             }
         }
@@ -281,6 +295,14 @@ static int refill(capbuddy_t *cb, unsigned order, bool can_use_dev)
 {
     for (struct cb_pool *p = cb->set.pending; p; p = p->next) {
         if (cb_tree_size_order(&p->tree) >= order && (!p->device || can_use_dev)) {
+            /* Revoking a few frames one by one (2 calls each) can be cheaper than the
+             * refresh (1 revoke + the retypes): e.g. a single frame freed and asked for
+             * again, over and over. */
+            unsigned long refresh_cost = 1 + (cb_pool_frames(p) + cb->be.fan_out - 1) / cb->be.fan_out;
+            bool failed = false;
+            if (2ul * p->nquar < refresh_cost && flush_pool(cb, p, &failed) && p->nquar == 0) {
+                return CAPBUDDY_OK;
+            }
             int err = refresh_pool(cb, p);
             if (!err) {
                 return CAPBUDDY_OK;
@@ -301,7 +323,8 @@ static int refill(capbuddy_t *cb, unsigned order, bool can_use_dev)
             }
         }
     }
-    if (flush_all(cb)) {
+    bool failed = false;
+    if (flush_all(cb, &failed)) {
         return CAPBUDDY_OK;
     }
     return err;
@@ -339,10 +362,13 @@ static int alloc_at(capbuddy_t *cb, unsigned order, uint64_t paddr, bool can_use
     }
     struct cb_pool *p = cb_poolset_by_paddr(&cb->set, paddr);
     if (!p) {
-        bool device = paddr_is_device(cb, paddr, can_use_dev);
-        if (device && !can_use_dev) {
+        /* Without boot info the kind of memory at paddr is unknown: such a pool is kept
+         * apart from anonymous RAM requests, but serves the addresses it was made for. */
+        int kind = paddr_is_device(cb, paddr);
+        if (kind == 1 && !can_use_dev) {
             return CAPBUDDY_ERR_PADDR;
         }
+        bool device = kind != 0;
         int err = CAPBUDDY_ERR_PADDR;
         for (unsigned size = CB_TREE_MAX_ORDER; size + 1 > order; size--) {
             uint64_t base = paddr & ~(((uint64_t)1 << (size + seL4_PageBits)) - 1);
@@ -352,10 +378,13 @@ static int alloc_at(capbuddy_t *cb, unsigned order, uint64_t paddr, bool can_use
             }
         }
         if (err) {
-            return err == CAPBUDDY_ERR_NO_SLOTS ? err : (err ? err : CAPBUDDY_ERR_PADDR);
+            return err;
+        }
+        if (kind == -1 && !can_use_dev) {
+            p->devmem = 0; /* asked for by address, by a caller who expects RAM there */
         }
     }
-    if (p->device && !can_use_dev) {
+    if (p->devmem && !can_use_dev) {
         return CAPBUDDY_ERR_PADDR;
     }
     unsigned long index = (unsigned long)((paddr - p->b.paddr) >> seL4_PageBits);
@@ -501,8 +530,9 @@ int capbuddy_flush(capbuddy_t *cb)
         }
         pool_emptied(cb, p);
     }
-    flush_all(cb);
-    return CAPBUDDY_OK;
+    bool failed = false;
+    flush_all(cb, &failed);
+    return failed ? CAPBUDDY_ERR_KERNEL : CAPBUDDY_OK;
 }
 
 static void stat_pool(const struct cb_pool *p, struct capbuddy_stats *st)

@@ -28,7 +28,8 @@ struct cb_pool {
     struct cb_pool_backing b;
     uint32_t nlive;          /* frames handed out and not freed */
     uint32_t nquar;          /* frames freed, waiting in quarantine */
-    uint8_t device;          /* 1: device memory, kept apart from RAM */
+    uint8_t device;          /* 1: kept apart from RAM requests (device or unclassified) */
+    uint8_t devmem;          /* 1: known or possibly device memory: only can_use_dev gets it */
     uint8_t bucket;          /* largest free order + 1, or CB_BUCKET_PENDING */
     struct cb_pool *prev, *next;    /* bucket or pending list */
     struct cb_pool *cnext, *pnext;  /* chains of the cptr and paddr indexes */

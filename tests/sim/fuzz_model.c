@@ -56,7 +56,6 @@ static seL4_CPtr cptr(struct in *in)
             return bi->untyped.end - 1 - (b >> 3) % 4; /* the big RAM untypeds */
         }
         return word(in);
-        return bi->untyped.start + (b >> 3) % (bi->untyped.end - bi->untyped.start);
     case 4:
         return (b >> 3) % seL4_NumInitialCaps;
     case 5:
@@ -145,6 +144,9 @@ static void fail(const char *what)
     fprintf(stderr, "model invariant broken after %s: %s\n", what, sel4host_check_message());
     abort();
 }
+
+/* FUZZ_MODEL_STATS totals across inputs (file scope: they outlive each call). */
+static uint64_t stat_calls[SEL4HOST_INV_COUNT], stat_ok[SEL4HOST_INV_COUNT], stat_inputs;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -336,22 +338,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* FUZZ_MODEL_STATS=1: print how many calls of each kind succeeded so far, to check that
      * the decoder reaches deep states and not just argument errors */
-    static uint64_t calls[SEL4HOST_INV_COUNT], ok[SEL4HOST_INV_COUNT], inputs;
     static int stats = -1;
     if (stats < 0) {
         stats = getenv("FUZZ_MODEL_STATS") != NULL;
     }
     if (stats) {
         for (int k = 0; k < SEL4HOST_INV_COUNT; k++) {
-            calls[k] += sel4host_count((enum sel4host_inv)k);
-            ok[k] += sel4host_count((enum sel4host_inv)k) -
+            stat_calls[k] += sel4host_count((enum sel4host_inv)k);
+            stat_ok[k] += sel4host_count((enum sel4host_inv)k) -
                      sel4host_count_errors((enum sel4host_inv)k);
         }
-        if (++inputs % 1000 == 0) {
+        if (++stat_inputs % 1000 == 0) {
             for (int k = 0; k < SEL4HOST_INV_COUNT; k++) {
                 fprintf(stderr, "%-16s %10llu calls %10llu ok\n",
-                        sel4host_inv_name((enum sel4host_inv)k), (unsigned long long)calls[k],
-                        (unsigned long long)ok[k]);
+                        sel4host_inv_name((enum sel4host_inv)k), (unsigned long long)stat_calls[k],
+                        (unsigned long long)stat_ok[k]);
             }
         }
     }
