@@ -1,16 +1,288 @@
 /*
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * The benchmark runner's shared pieces: each workload is a function taking the
- * command line after its name.
+ * The benchmark runner's shared pieces. Every workload of WORKLOADS.md is turned into a
+ * list of operations (alloc a block / free a block), generated once from the seed, and the
+ * runner (run.c) plays that list against each allocator adapter in a fresh model world.
+ * Generating first means the timed loop does nothing but allocator calls, the world can be
+ * sized from the exact peak of live frames, and every allocator sees the same requests.
  */
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include <sel4/sel4.h>
+#include <sel4host/host.h>
+#include <vka/vka.h>
 
 /* Monotonic nanoseconds. */
 uint64_t bench_now_ns(void);
 
 /* `capbuddy-bench tree --ops N [--order K|--mixed] [--json]` */
 int bench_tree(int argc, char **argv);
+
+/* ---- options ------------------------------------------------------------------------ */
+
+enum bench_policy_sel { POL_TRUST = 1, POL_REVOKE = 2, POL_SCRUB = 4, POL_ALL = 7 };
+enum bench_alloc_sel { AL_CAPBUDDY = 1, AL_VKA = 2, AL_BASELINE = 4, AL_ALL = 7 };
+
+struct bench_opts {
+    unsigned allocators; /* AL_* bits */
+    unsigned policies;   /* POL_* bits */
+    uint64_t seed;
+    double scale;
+    bool json;
+    const char *plot_dir; /* NULL: no plots */
+    unsigned repeats;     /* timed repeats (after the checked run) */
+    long iterations;      /* mcmc: -1 = default (50,000 x scale) */
+    long max_lifetime;    /* mcmc: -1 = default (4,999 x scale) */
+    bool strict;          /* replay */
+    bool progress;        /* progress on stderr */
+    FILE *json_out;       /* --json-out FILE: JSON rows there too (tables stay on stdout) */
+    long spare_pools;     /* CapBuddy's spare_pools; -1: the library's default */
+};
+
+/* Parses the common options after argv[0] (the workload); positional arguments (replay's
+ * FILE) are left in *pos. 0, or 2 after printing a usage error. */
+int bench_parse_opts(int argc, char **argv, struct bench_opts *o, const char **pos);
+
+/* ---- the operation list -------------------------------------------------------------- */
+
+enum bench_op_kind { OP_ALLOC, OP_FREE, OP_MARK };
+
+/* Block flags */
+#define BLK_AT 0x1u    /* at a physical address */
+#define BLK_LARGE 0x2u /* one large page (2 MiB), not a run of 4 KiB frames */
+
+struct bench_op {
+    uint8_t kind;
+    uint8_t order;   /* ALLOC: CapBuddy's run is 2^order frames (large: log2 of 4 KiB units) */
+    uint8_t flags;
+    uint32_t id;     /* block number (ALLOC: a new one; FREE: which); MARK: sample number */
+    uint32_t frames; /* ALLOC: frames the program asked for (<= 2^order) */
+    uint32_t line;   /* replay: trace line, for messages */
+    uint64_t paddr;  /* ALLOC with BLK_AT */
+};
+
+struct bench_oplist {
+    struct bench_op *v;
+    size_t n, cap;
+    uint32_t nblocks;
+};
+
+void ops_init(struct bench_oplist *l);
+void ops_fini(struct bench_oplist *l);
+/* Append; returns the new op. Aborts when out of host memory (a benchmark cannot go on). */
+struct bench_op *ops_push(struct bench_oplist *l, enum bench_op_kind kind);
+uint32_t ops_alloc(struct bench_oplist *l, unsigned order, uint32_t frames, unsigned flags,
+                   uint64_t paddr);
+void ops_free(struct bench_oplist *l, uint32_t id);
+/* Free, in id order, every block still live at the end (so every run ends empty). */
+void ops_free_rest(struct bench_oplist *l);
+
+/* Peak of live memory over the list in 4 KiB frames, as 2^order runs (CapBuddy) and as
+ * requested frames (per-frame allocators); the largest paddr + size asked for. */
+void ops_peak(const struct bench_oplist *l, uint64_t *peak_runs, uint64_t *peak_frames,
+              uint64_t *paddr_end);
+
+/* Deterministic generator (splitmix64): same seed, same sequence on every host. */
+static inline uint64_t bench_rand(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in 0..n-1 (n > 0), without modulo bias worth mentioning for n << 2^64. */
+static inline uint64_t bench_below(uint64_t *s, uint64_t n)
+{
+    return bench_rand(s) % n;
+}
+
+/* ---- the world an allocator runs in ------------------------------------------------ */
+
+struct cb_parent;
+
+struct bench_env {
+    const seL4_BootInfo *bi;
+    struct cb_parent *parent;
+    vka_t parent_vka;
+    seL4_Word window_first, window_count; /* CapBuddy's slot window */
+    int policy;                           /* CAPBUDDY_POLICY_*, ignored by the baseline */
+    long spare_pools;                     /* -1: the library's default */
+};
+
+/* A block of the workload as an allocator holds it. */
+struct bench_block {
+    uintptr_t h;     /* adapter's handle: first cptr, or an array of vka objects */
+    uint32_t frames; /* 4 KiB frames actually held (CapBuddy: 2^order) */
+    uint32_t want;   /* frames the program asked for */
+    uint8_t order;
+    uint8_t flags;
+    uint8_t live;
+    uint8_t failed; /* its alloc failed (replay): frees of it are skipped */
+};
+
+struct bench_astats {
+    uint64_t metadata_bytes_peak;
+    uint64_t pools_created, pools_returned;
+    uint64_t frames_held;        /* frames the allocator holds from the parent right now */
+    uint64_t largest_free_frames;/* largest run it (and its parent) can hand out now */
+};
+
+/* An allocator adapter (alloc_capbuddy.c, alloc_vka.c, alloc_baseline.c). */
+struct bench_allocator {
+    const char *name;
+    bool uses_policy; /* runs once per policy */
+    bool per_frame;   /* a block is `frames` separate 4 KiB objects (no rounding) */
+    bool has_large;   /* can hand out large pages */
+    int (*init)(const struct bench_env *env, void **st);
+    /* 0 or an error; b->frames, order, flags are set by the caller. */
+    int (*alloc)(void *st, struct bench_block *b, uint64_t paddr);
+    int (*free)(void *st, struct bench_block *b);
+    /* The cap of 4 KiB frame i of the block (or of the large page, i = 0). */
+    seL4_CPtr (*frame)(void *st, const struct bench_block *b, uint32_t i);
+    void (*stats)(void *st, struct bench_astats *out);
+    int (*check)(void *st); /* 0 when every invariant of the allocator holds */
+    void (*fini)(void *st);
+};
+
+extern const struct bench_allocator bench_alloc_capbuddy;
+extern const struct bench_allocator bench_alloc_vka;
+extern const struct bench_allocator bench_alloc_baseline;
+
+/* ---- running and results ------------------------------------------------------------ */
+
+#define BENCH_MAX_SAMPLES 4096
+
+struct bench_sample {
+    uint32_t iteration;
+    uint64_t used; /* frames the program holds */
+    uint64_t held; /* frames the allocator holds from the parent */
+};
+
+struct bench_result {
+    char workload[24];
+    char phase[24];
+    char allocator[16];
+    char policy[8];
+    uint64_t seed;
+    long pools; /* scale: pools pre-created (-1: not a scale row) */
+    long spare_pools; /* --spare-pools, -1: the library's default */
+    bool skipped;
+    char note[160];
+
+    uint64_t ops;                 /* allocator calls (block allocs + frees) per run */
+    uint64_t frames_allocated;    /* 4 KiB frames handed out over the run */
+    uint64_t frames_wasted;       /* of them, not asked for (rounding to 2^k) */
+    uint64_t calls[SEL4HOST_INV_COUNT];
+    uint64_t calls_total;
+    uint64_t cycles;
+    double ns_per_op;             /* median over timed repeats */
+    double ns_min, ns_max;
+    unsigned repeats;
+    uint64_t metadata_bytes_peak;
+    uint64_t pools_created, pools_returned;
+    uint64_t largest_free_frames;
+    uint64_t trace_errors;        /* replay: lines reported */
+    uint64_t alloc_failures;
+    bool ok;
+    char why[200];                /* first failed check */
+
+    struct bench_sample *samples; /* util: owned by the result */
+    size_t nsamples;
+};
+
+struct bench_spec {
+    const char *workload;
+    const char *phase;    /* "" for single-phase workloads */
+    const struct bench_oplist *ops;
+    long pools;           /* scale: -1 otherwise */
+    uint64_t ram_bytes;   /* 0: sized from the list's peak */
+    unsigned cnode_bits;  /* 0: sized from the list's peak */
+    bool strict;          /* replay: stop at the first failed alloc */
+    bool samples;         /* record bench_sample at OP_MARKs */
+    /* Ops before this index are set-up (e.g. scale's pre-created pools): run, counted and
+     * checked, but neither timed nor counted in the results. */
+    size_t timed_from;
+    /* Ops from this index on (0: none) are tear-down: run and checked, not timed or counted. */
+    size_t timed_to;
+    uint64_t trace_errors; /* replay: errors found while reading the trace */
+};
+
+/* Run spec against one allocator and policy: a checked run, then o->repeats timed runs,
+ * each in a fresh world. Fills *r (r->ok false if any check failed). */
+void bench_run(const struct bench_spec *spec, const struct bench_allocator *a, int policy,
+               const struct bench_opts *o, struct bench_result *r);
+
+/* Run spec for every selected allocator and policy, report each row, and return the number
+ * of rows with ok false. rows/nrows (optional) receive the results, owned by the caller
+ * (free with bench_results_free). */
+int bench_run_all(const struct bench_spec *spec, const struct bench_opts *o,
+                  struct bench_result **rows, size_t *nrows);
+void bench_results_free(struct bench_result *rows, size_t n);
+
+/* True on a 32-bit host, where the model cannot hold more than about 3.5 GiB of RAM. */
+bool bench_small_host(void);
+
+/* ---- report.c ------------------------------------------------------------------------ */
+
+void report_json(FILE *f, const struct bench_result *r);
+/* Human table of rows that belong together (same workload and phase), with ratios. */
+void report_table(FILE *f, const struct bench_result *rows, size_t n);
+/* Scale: one table with a row per (allocator, policy, pools). */
+void report_scale_table(FILE *f, const struct bench_result *rows, size_t n);
+const char *report_policy_name(int policy);
+
+/* ---- plot.c -------------------------------------------------------------------------- */
+
+struct plot_series {
+    const char *label;
+    const double *x, *y;
+    size_t n;
+};
+
+/* Writes DIR/NAME.svg (through gnuplot when it is on PATH, else directly). 0 or -1. */
+int plot_bars(const char *dir, const char *name, const char *title, const char *ylabel,
+              const char *const *labels, const double *values, size_t n, bool logy);
+int plot_lines(const char *dir, const char *name, const char *title, const char *xlabel,
+               const char *ylabel, const struct plot_series *s, size_t ns, bool logx,
+               bool logy);
+/* The charts for a workload's rows (mcmc-*, util, scale); others make none. */
+void plot_workload(const char *dir, const char *workload, const struct bench_result *rows,
+                   size_t n);
+
+/* ---- workloads ----------------------------------------------------------------------- */
+
+int bench_mcmc(const char *law, const struct bench_opts *o);
+int bench_single(const struct bench_opts *o);
+int bench_contig(const struct bench_opts *o);
+int bench_util(const struct bench_opts *o);
+int bench_scale(const struct bench_opts *o);
+int bench_vmram(const struct bench_opts *o);
+int bench_replay(const char *file, const struct bench_opts *o);
+
+/* mcmc.c: the op list of mcmc law 'a', 'b' or 'c' (util reuses it); marks every
+ * mark_every iterations when > 0. */
+void mcmc_generate(struct bench_oplist *l, char law, long iterations, long max_lifetime,
+                   uint64_t seed, long mark_every);
+long mcmc_iterations(const struct bench_opts *o);
+long mcmc_max_lifetime(const struct bench_opts *o);
+
+/* alloc_capbuddy.c: a CapBuddy over env's parent with env's policy (and, for scrub, a hook
+ * that zeroes a frame through a mapping window, as a seL4 program would). */
+struct capbuddy;
+int bench_capbuddy_new(const struct bench_env *env, struct capbuddy **out);
+
+/* alloc_baseline.c: blocks as arrays of vka objects, one vka_alloc_frame per 4 KiB frame
+ * (or one large page), shared by the baseline and the capbuddy-vka adapters. */
+struct vka_blocks;
+struct vka_blocks *vka_blocks_new(vka_t *vka);
+int vka_blocks_alloc(struct vka_blocks *vb, struct bench_block *b, uint64_t paddr);
+int vka_blocks_free(struct vka_blocks *vb, struct bench_block *b);
+seL4_CPtr vka_blocks_frame(const struct bench_block *b, uint32_t i);
+void vka_blocks_delete(struct vka_blocks *vb);

@@ -2,8 +2,8 @@
  * SPDX-License-Identifier: BSD-2-Clause
  *
  * The pool tree alone: N alloc+free pairs on one warm tree.
- *   --order K   every pair allocates and frees a run of order K, on a tree kept half full
- *               by a fixed set of other runs (so no pair splits or merges past its buddy);
+ *   --order K   every pair allocates and frees a run of order K, on a tree half full of
+ *               runs of order K (every other one freed: no pair splits or merges);
  *   --mixed     orders uniform in 0..K, churn at about half full.
  * Random choices come from a table filled once, so that per-pair cost is the tree's plus
  * two loads: measure with callgrind as (Ir at 2N - Ir at N) / N, which cancels start-up.
@@ -33,23 +33,18 @@ static void fill_table(uint64_t seed)
 }
 
 /*
- * Warm the tree the way a pool in use looks: fill it with runs of random small orders, then
- * free every other one, so that it is half full and its free space is fragmented.
+ * Warm the tree for fixed-order churn: fill it with runs of that order, then free every
+ * other one, so it is half full and each hole's buddy is in use. This is the steady state
+ * of fixed-order churn in a pool in use: a pair neither splits nor merges.
  */
-static void warm(struct cb_tree *t)
+static void warm(struct cb_tree *t, unsigned order)
 {
-    static struct run runs[CB_TREE_FRAMES];
-    unsigned n = 0;
-    unsigned top = CB_TREE_MAX_ORDER > 3 ? 4 : CB_TREE_MAX_ORDER + 1;
-    for (unsigned i = 0; cb_tree_free_frames(t) > 0; i++) {
-        unsigned order = table[i % TABLE] % top;
-        long index = cb_tree_alloc(t, order);
-        if (index >= 0) {
-            runs[n++] = (struct run){(unsigned long)index, order};
-        }
-    }
-    for (unsigned k = 0; k < n; k += 2) {
-        (void)cb_tree_free(t, runs[k].index, runs[k].order);
+    long index;
+    do {
+        index = cb_tree_alloc(t, order);
+    } while (index >= 0);
+    for (unsigned long i = 0; i < CB_TREE_FRAMES; i += 2ul << order) {
+        (void)cb_tree_free(t, i, order);
     }
 }
 
@@ -57,7 +52,7 @@ int bench_tree(int argc, char **argv)
 {
     unsigned long ops = 1000000;
     int order = 0;
-    bool mixed = false, json = false;
+    bool mixed = false, json = false, variable = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--ops") && i + 1 < argc) {
             ops = strtoul(argv[++i], NULL, 0);
@@ -65,6 +60,8 @@ int bench_tree(int argc, char **argv)
             order = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--mixed")) {
             mixed = true;
+        } else if (!strcmp(argv[i], "--variable-order")) {
+            variable = true;
         } else if (!strcmp(argv[i], "--json")) {
             json = true;
         } else {
@@ -83,14 +80,27 @@ int bench_tree(int argc, char **argv)
     unsigned long allocs = 0, frees = 0, full = 0;
     uint64_t start;
     if (!mixed) {
-        warm(&t);
+        warm(&t, (unsigned)order);
         start = bench_now_ns();
-        for (unsigned long i = 0; i < ops; i++) {
-            long index = cb_tree_alloc(&t, (unsigned)order);
-            if (index < 0 ||
-                cb_tree_free(&t, (unsigned long)index, (unsigned)order) != CB_TREE_OK) {
-                fprintf(stderr, "tree: order %d pair failed\n", order);
-                return 1;
+        /* Order 0 (single frames, the commonest request) runs with the order known at
+         * compile time, as a caller's single-frame entry point has it; --variable-order
+         * passes it at run time as the other orders do. */
+        if (order == 0 && !variable) {
+            for (unsigned long i = 0; i < ops; i++) {
+                long index = cb_tree_alloc(&t, 0);
+                if (index < 0 || cb_tree_free(&t, (unsigned long)index, 0) != CB_TREE_OK) {
+                    fprintf(stderr, "tree: order 0 pair failed\n");
+                    return 1;
+                }
+            }
+        } else {
+            for (unsigned long i = 0; i < ops; i++) {
+                long index = cb_tree_alloc(&t, (unsigned)order);
+                if (index < 0 ||
+                    cb_tree_free(&t, (unsigned long)index, (unsigned)order) != CB_TREE_OK) {
+                    fprintf(stderr, "tree: order %d pair failed\n", order);
+                    return 1;
+                }
             }
         }
         allocs = frees = ops;

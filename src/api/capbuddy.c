@@ -33,6 +33,7 @@ struct capbuddy {
     struct cb_poolset set;
     struct cb_backend be;
     size_t meta, meta_peak;
+    size_t nempty; /* pools with no live run: the spares, whatever their quarantine holds */
     unsigned long pools_created, pools_returned, pools_refreshed;
 };
 
@@ -176,6 +177,7 @@ static int make_pool(capbuddy_t *cb, unsigned size_order, uint64_t paddr, bool d
      * may have it, unless the boot info says it is RAM. */
     p->devmem = device && paddr_is_device(cb, p->b.paddr) != 0;
     cb_poolset_add(&cb->set, p);
+    cb->nempty++;
     cb->pools_created++;
     *out = p;
     return CAPBUDDY_OK;
@@ -196,17 +198,24 @@ static void give_back(capbuddy_t *cb, struct cb_pool *p)
         return;
     }
     cb_poolset_remove(&cb->set, p);
+    cb->nempty -= p->nlive == 0;
     meta_free(cb, p, sizeof(*p));
     cb->pools_returned++;
 }
 
 /* A pool whose frames are all free (or waiting for revocation) stays as a spare or goes
  * back to the parent. */
-static void pool_emptied(capbuddy_t *cb, struct cb_pool *p)
+static void trim(capbuddy_t *cb, struct cb_pool *p)
 {
-    if (cb->set.nwhole + cb->set.npending > cb->cfg.spare_pools) {
+    if (cb->nempty > cb->cfg.spare_pools) {
         give_back(cb, p);
     }
+}
+
+static void pool_emptied(capbuddy_t *cb, struct cb_pool *p)
+{
+    cb->nempty++;
+    trim(cb, p);
 }
 
 /* Refresh a pending pool: one untyped revoke kills every cap derived from its frames and
@@ -398,9 +407,25 @@ static int alloc_at(capbuddy_t *cb, unsigned order, uint64_t paddr, bool can_use
         }
     }
     int err = cb_tree_alloc_at(&p->tree, index, order);
+    if (err && p->nquar) {
+        /* Quarantined runs may be in the way: a pool no one uses is refreshed (one revoke),
+         * else its quarantine is revoked frame by frame. Then try again. */
+        bool failed = false;
+        if (p->nlive == 0) {
+            cb_poolset_make_pending(&cb->set, p);
+            err = refresh_pool(cb, p);
+            if (err) {
+                return err;
+            }
+        } else {
+            (void)flush_pool(cb, p, &failed);
+        }
+        err = cb_tree_alloc_at(&p->tree, index, order);
+    }
     if (err) {
         return CAPBUDDY_ERR_BUSY;
     }
+    cb->nempty -= p->nlive == 0;
     p->nlive += 1u << order;
     cb_poolset_rebucket(&cb->set, p);
     fill_path(cb, p, index, order, res);
@@ -425,6 +450,7 @@ int capbuddy_alloc(capbuddy_t *cb, seL4_Word size_bits, uint64_t paddr, bool can
         }
         if (p) {
             long index = cb_tree_alloc(&p->tree, order);
+            cb->nempty -= p->nlive == 0;
             p->nlive += 1u << order;
             cb_poolset_rebucket(&cb->set, p);
             fill_path(cb, p, (unsigned long)index, order, res);
@@ -466,10 +492,25 @@ int capbuddy_free(capbuddy_t *cb, seL4_CPtr cptr, seL4_Word size_bits)
     }
     unsigned order = (unsigned)(size_bits - MIN_BITS);
     unsigned long index = (unsigned long)(cptr - p->b.first);
+    if (cb->cfg.policy == CAPBUDDY_POLICY_TRUST) {
+        /* No quarantine under TRUST: the tree's own free validates and frees in one pass. */
+        int err = cb_tree_free(&p->tree, index, order);
+        if (err) {
+            LOG("free: cptr %lu, %lu bits: %s", (unsigned long)cptr, (unsigned long)size_bits,
+                capbuddy_strerror(free_error(err)));
+            return free_error(err);
+        }
+        p->nlive -= 1u << order;
+        cb_poolset_rebucket(&cb->set, p);
+        if (p->nlive == 0) {
+            pool_emptied(cb, p);
+        }
+        return CAPBUDDY_OK;
+    }
     int err = cb_tree_check_free(&p->tree, index, order);
     if (!err && p->nquar && cb_pool_qtest(p, index, order)) {
         err = CB_TREE_ERR_NOT_ALLOCATED; /* already freed, waiting for revocation */
-    } else if (err == CB_TREE_ERR_WRONG_ORDER || err == CB_TREE_ERR_INSIDE) {
+    } else if (p->nquar && (err == CB_TREE_ERR_WRONG_ORDER || err == CB_TREE_ERR_INSIDE)) {
         unsigned long start;
         unsigned o;
         if (!cb_tree_find_allocation(&p->tree, index, &start, &o) && cb_pool_qtest(p, start, o)) {
@@ -482,17 +523,11 @@ int capbuddy_free(capbuddy_t *cb, seL4_CPtr cptr, seL4_Word size_bits)
         return free_error(err);
     }
     p->nlive -= 1u << order;
-    if (cb->cfg.policy == CAPBUDDY_POLICY_TRUST) {
-        (void)cb_tree_free(&p->tree, index, order);
-        cb_poolset_rebucket(&cb->set, p);
-        if (p->nlive == 0) {
-            pool_emptied(cb, p);
-        }
-        return CAPBUDDY_OK;
-    }
     cb_pool_qset(p, index, order);
     p->nquar += 1u << order;
     if (p->nlive == 0) {
+        /* No one uses the pool now: it waits for one refresh (or for a frame-by-frame revoke
+         * of its quarantine when that is cheaper, see refill) before it serves again. */
         cb_poolset_make_pending(&cb->set, p);
         pool_emptied(cb, p);
     }
@@ -528,7 +563,7 @@ int capbuddy_flush(capbuddy_t *cb)
         if (refresh_pool(cb, p)) {
             return CAPBUDDY_ERR_KERNEL;
         }
-        pool_emptied(cb, p);
+        trim(cb, p);
     }
     bool failed = false;
     flush_all(cb, &failed);
@@ -609,6 +644,20 @@ int capbuddy_check(const capbuddy_t *cb)
     }
     if (cb->be.cnode_per_pool) {
         slots = pools; /* one first-level slot per pool */
+    }
+    size_t nempty = 0;
+    for (int d = 0; d < 2; d++) {
+        for (unsigned b = 0; b < CB_BUCKETS; b++) {
+            for (const struct cb_pool *p = cb->set.bucket[d][b]; p; p = p->next) {
+                nempty += p->nlive == 0;
+            }
+        }
+    }
+    for (const struct cb_pool *p = cb->set.pending; p; p = p->next) {
+        nempty += p->nlive == 0;
+    }
+    if (nempty != cb->nempty) {
+        return -__LINE__;
     }
     if (slots != cb->be.slots.used || cb->be.slots.ranges != pools) {
         return -__LINE__;

@@ -1,0 +1,13 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Run a small mcmc twice in separate processes: the JSON rows without timings must match.
+foreach(i 1 2)
+    execute_process(COMMAND ${BENCH} mcmc-c --scale 0.01 --repeats 1 --json --no-progress
+        OUTPUT_VARIABLE out${i} RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0)
+        message(FATAL_ERROR "run ${i} failed: ${rc}")
+    endif()
+    string(REGEX REPLACE "\"user_ns[a-z_]*\":[0-9.]+" "" out${i} "${out${i}}")
+endforeach()
+if(NOT out1 STREQUAL out2)
+    message(FATAL_ERROR "not deterministic:\n${out1}\n---\n${out2}")
+endif()
