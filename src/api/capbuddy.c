@@ -236,6 +236,22 @@ static int refresh_pool(capbuddy_t *cb, struct cb_pool *p)
     return CAPBUDDY_OK;
 }
 
+/* The next quarantined block at or after bit `from` of the quarantine map, below `end`, or -1:
+ * a word at a time, so a flush costs the quarantined runs, not a walk over every block. */
+static long next_qbit(const struct cb_pool *p, unsigned from, unsigned end)
+{
+    while (from < end) {
+        unsigned w = from >> CB_TREE_LOG_WORD_BITS;
+        cb_tree_word_t word = p->qmap[w] >> (from & (CB_TREE_WORD_BITS - 1));
+        if (word) {
+            unsigned b = from + cb_tree__ctz_word(word);
+            return b < end ? (long)b : -1;
+        }
+        from = (w + 1) << CB_TREE_LOG_WORD_BITS;
+    }
+    return -1;
+}
+
 /*
  * Revoke (and scrub) the quarantined runs of one pool, frame by frame: 2 calls a frame
  * (Revoke, Unmap). A run whose frames cannot all be revoked (or scrubbed) stays quarantined;
@@ -249,11 +265,9 @@ static bool flush_pool(capbuddy_t *cb, struct cb_pool *p, bool *failed)
     }
     unsigned size_order = cb_tree_size_order(&p->tree);
     for (unsigned o = 0; o <= size_order && p->nquar; o++) {
-        for (unsigned long i = 0; i < (1ul << (size_order - o)); i++) {
-            unsigned long index = i << o;
-            if (!cb_pool_qtest(p, index, o)) {
-                continue;
-            }
+        unsigned off = cb_tree_order_tab[o].off, end = off + (1u << (size_order - o));
+        for (long b = next_qbit(p, off, end); b >= 0 && p->nquar; b = next_qbit(p, (unsigned)b + 1, end)) {
+            unsigned long index = (unsigned long)(b - off) << o;
             bool ok = true;
             for (unsigned long f = index; ok && f < index + (1ul << o); f++) {
                 seL4_CPtr frame = (seL4_CPtr)(p->b.first + f);
