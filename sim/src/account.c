@@ -19,6 +19,7 @@ __attribute__((format(printf, 1, 2))) void sim_check_fail(const char *fmt, ...)
         return; /* keep the first violation */
     }
     va_start(ap, fmt);
+    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is just above; analyzer bug
     vsnprintf(check_msg, sizeof(check_msg), fmt, ap);
     va_end(ap);
 }
@@ -37,7 +38,7 @@ static void for_each_cnode_cap(cap_fn fn, void *arg)
         if (o->kind != KOBJ_CNODE) {
             continue;
         }
-        uint64_t n = o->cn.nslots < CHUNK_SLOTS ? o->cn.nslots : CHUNK_SLOTS;
+        uint64_t n = sim_chunk_slots(o);
         for (uint32_t ci = 0; ci < o->cn.nchunks; ci++) {
             cte_t *chunk = o->cn.chunks[ci];
             if (chunk == NULL) {
@@ -95,7 +96,7 @@ seL4_Error sel4host_cnode_slots(seL4_CPtr cnode, uint64_t *used, uint64_t *total
         return seL4_FailedLookup;
     }
     struct kobj *o = c->u.obj;
-    uint64_t n = o->cn.nslots < CHUNK_SLOTS ? o->cn.nslots : CHUNK_SLOTS, u = 0;
+    uint64_t n = sim_chunk_slots(o), u = 0;
     for (uint32_t ci = 0; ci < o->cn.nchunks; ci++) {
         cte_t *chunk = o->cn.chunks[ci];
         for (uint64_t i = 0; chunk != NULL && i < n; i++) {
@@ -304,7 +305,7 @@ uint64_t sel4host_digest(void)
         h = mix(h, (uint64_t)(uintptr_t)o);
         h = mix(h, o->refs);
         if (o->kind == KOBJ_CNODE) {
-            uint64_t n = o->cn.nslots < CHUNK_SLOTS ? o->cn.nslots : CHUNK_SLOTS;
+            uint64_t n = sim_chunk_slots(o);
             for (uint32_t ci = 0; ci < o->cn.nchunks; ci++) {
                 const cte_t *chunk = o->cn.chunks[ci];
                 for (uint64_t i = 0; chunk != NULL && i < n; i++) {

@@ -54,7 +54,7 @@ cte_t *sim_cnode_slot(struct kobj *cn, uint64_t index)
     cte_t *chunk = cn->cn.chunks[ci];
 
     if (chunk == NULL) {
-        uint64_t n = cn->cn.nslots < CHUNK_SLOTS ? cn->cn.nslots : CHUNK_SLOTS;
+        uint64_t n = sim_chunk_slots(cn);
         chunk = sim_xcalloc((size_t)n, sizeof(cte_t));
         cn->cn.chunks[ci] = chunk;
     }
@@ -91,7 +91,7 @@ void sim_reap(void)
             if (chunk == NULL) {
                 continue;
             }
-            uint64_t n = z->cn.nslots < CHUNK_SLOTS ? z->cn.nslots : CHUNK_SLOTS;
+            uint64_t n = sim_chunk_slots(z);
             for (uint64_t i = 0; i < n; i++) {
                 if (chunk[i].type != CAP_NULL) {
                     sim_cte_delete(&chunk[i]);

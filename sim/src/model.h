@@ -95,6 +95,12 @@ struct kobj {
     };
 };
 
+/* Slots per chunk of a CNode: every chunk is full size except in a CNode smaller than one. */
+static inline uint64_t sim_chunk_slots(const struct kobj *o)
+{
+    return o->cn.nslots < CHUNK_SLOTS ? o->cn.nslots : CHUNK_SLOTS;
+}
+
 struct sim_counters {
     uint64_t calls[SEL4HOST_INV_COUNT];
     uint64_t errors[SEL4HOST_INV_COUNT];

@@ -365,7 +365,7 @@ static seL4_Error check_frame_mapping(const cte_t *svc, uint32_t asid, seL4_Word
     return seL4_NoError;
 }
 
-static seL4_Error find_root(struct kobj *root, uint32_t asid)
+static seL4_Error find_root(const struct kobj *root, uint32_t asid)
 {
     struct kobj *found = find_vspace_for_asid(asid);
 

@@ -130,8 +130,10 @@ static void index_remove(struct cb_index *ix, struct cb_pool *p, bool by_paddr)
 static bool index_grow(struct cb_index *ix, bool by_paddr, void *(*alloc)(void *, size_t),
                        void (*release)(void *, void *, size_t), void *cookie, size_t *meta)
 {
-    /* Keep the load factor at or below one half. */
-    if (ix->slot && 2 * (ix->count + 1) <= ((size_t)1 << ix->bits)) {
+    /* Keep the load factor at or below one half. The old size is computed once: the analyzer
+     * (clang-tidy) does not follow ix->bits through the copy below and reports the shift. */
+    size_t old_n = ix->slot ? (size_t)1 << ix->bits : 0;
+    if (ix->slot && 2 * (ix->count + 1) <= old_n) {
         return true;
     }
     unsigned bits = ix->slot ? ix->bits + 1 : 4;
@@ -146,7 +148,7 @@ static bool index_grow(struct cb_index *ix, bool by_paddr, void *(*alloc)(void *
     ix->slot = slot;
     ix->bits = bits;
     ix->count = 0;
-    for (size_t i = 0; old.slot && i < ((size_t)1 << old.bits); i++) {
+    for (size_t i = 0; i < old_n; i++) {
         struct cb_pool *p = old.slot[i];
         while (p) {
             struct cb_pool *next = *chain_of(p, by_paddr);
@@ -155,8 +157,8 @@ static bool index_grow(struct cb_index *ix, bool by_paddr, void *(*alloc)(void *
         }
     }
     if (old.slot) {
-        release(cookie, old.slot, ((size_t)1 << old.bits) * sizeof(*old.slot));
-        *meta -= ((size_t)1 << old.bits) * sizeof(*old.slot);
+        release(cookie, old.slot, old_n * sizeof(*old.slot));
+        *meta -= old_n * sizeof(*old.slot);
     }
     return true;
 }

@@ -22,6 +22,9 @@ static cb_parent_t *make(const seL4_BootInfo *bi, struct pt_mem *m, vka_t *vka)
     CBT_CHECK_EQ(cb_parent_init(&p, &cfg), seL4_NoError);
     if (p && vka) {
         cb_parent_make_vka(p, vka);
+    } else if (vka) {
+        /* a failed init leaves a vka whose calls fail cleanly, not one of garbage pointers */
+        memset(vka, 0, sizeof(*vka));
     }
     return p;
 }
@@ -156,6 +159,11 @@ static void alloc_at_on(const struct sel4host_config *cfg)
 
     CBT_CHECK(pick_untyped(bi, false, &base, &bits));
     CBT_CHECK(bits >= 22);
+    if (bits < 22) {
+        /* already reported; the shifts below need an untyped of at least 4 MiB */
+        cb_parent_teardown(p);
+        return;
+    }
     uint64_t pa = base + 0x123000;
     CBT_CHECK_EQ(vka_alloc_frame_at(&vka, seL4_PageBits, (uintptr_t) pa, &o), 0);
     CBT_CHECK_EQ(pt_frame_paddr(o.cptr), pa);
@@ -315,7 +323,7 @@ static void test_exhaust_slots(void)
     CBT_CHECK_EQ(cb_parent_init(&p, &cfg), 0);
     vka_t vka;
     cb_parent_make_vka(p, &vka);
-    seL4_CPtr slots[9];
+    seL4_CPtr slots[9] = {0}; /* compared even after a failed alloc */
 
     for (int i = 0; i < 8; i++) {
         CBT_CHECK_EQ(vka_cspace_alloc(&vka, &slots[i]), 0);

@@ -144,7 +144,7 @@ static int two_level_cspace_after_set_space(void)
     seL4_CPtr ut2 = (s << 8) | 1;  /* L2 slot 1: the child untyped */
     HCHECK(seL4_Untyped_Retype(ut2, H_FRAME, 0, root, s, seL4_WordBits, 5, 3) == seL4_NoError);
     HCHECK(H_GETADDR((s << 8) | 5).error == seL4_NoError);
-    HCHECK(H_GETADDR((s << 8) | 7).paddr == H_GETADDR((s << 8) | 5).paddr + 2 * 4096);
+    HCHECK(H_GETADDR((s << 8) | 7).paddr == H_GETADDR((s << 8) | 5).paddr + 2ull * 4096);
     /* old single-level cptrs no longer name the same slots */
     HCHECK(H_GETADDR(ut).error == seL4_InvalidCapability);
     /* deleting the L2 CNode's only cap deletes everything in it */
