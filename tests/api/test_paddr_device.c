@@ -173,7 +173,7 @@ static void at_paddr_in_a_pending_pool(void)
     cspacepath_t r, again;
     CBT_CHECK_EQ(capbuddy_alloc(w.cb, 16, VKA_NO_PADDR, false, &r), CAPBUDDY_OK);
     uint64_t pa = world_frame_paddr(r.capPtr);
-    seL4_CPtr c;
+    seL4_CPtr c = 0;
     CBT_CHECK_EQ(vka_cspace_alloc(&w.vka, &c), 0);
     CBT_CHECK_EQ(seL4_CNode_Copy(seL4_CapInitThreadCNode, c, seL4_WordBits,
                                  seL4_CapInitThreadCNode, r.capPtr + 3, seL4_WordBits,
@@ -185,7 +185,7 @@ static void at_paddr_in_a_pending_pool(void)
     CBT_CHECK_EQ(st.pools_ram, 1);
     CBT_CHECK_EQ(st.frames_quarantined, 16);
     /* the same frames, by address */
-    CBT_CHECK_EQ(capbuddy_alloc(w.cb, 14, pa + 0x2000 * 2, false, &again), CAPBUDDY_OK);
+    CBT_CHECK_EQ(capbuddy_alloc(w.cb, 14, pa + 0x2000ull * 2, false, &again), CAPBUDDY_OK);
     CBT_CHECK(run_at(&w, &again, 14, pa + 0x4000));
     capbuddy_stats(w.cb, &st);
     CBT_CHECK_EQ(st.pools_refreshed, 1);

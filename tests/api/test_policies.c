@@ -130,7 +130,7 @@ static void revoke_cuts_copy_and_mapping(enum path how, enum capbuddy_policy pol
     uint64_t pa = world_frame_paddr(f.capPtr);
 
     /* the owner copies the cap into a slot of its own and maps the copy */
-    seL4_CPtr c;
+    seL4_CPtr c = 0;
     CBT_CHECK_EQ(vka_cspace_alloc(&w.vka, &c), 0);
     CBT_CHECK_EQ(copy_cap(c, f.capPtr), seL4_NoError);
     CBT_CHECK_EQ(W_MAP(c, W_VA), seL4_NoError);
@@ -229,7 +229,7 @@ static void trust_reuses_at_once(void)
     cspacepath_t f, other, g;
     CBT_CHECK_EQ(capbuddy_alloc(w.cb, 12, VKA_NO_PADDR, false, &other), CAPBUDDY_OK);
     CBT_CHECK_EQ(capbuddy_alloc(w.cb, 12, VKA_NO_PADDR, false, &f), CAPBUDDY_OK);
-    seL4_CPtr c;
+    seL4_CPtr c = 0;
     CBT_CHECK_EQ(vka_cspace_alloc(&w.vka, &c), 0);
     CBT_CHECK_EQ(copy_cap(c, f.capPtr), seL4_NoError);
     CBT_CHECK_EQ(sel4host_frame_write(f.capPtr, 0, "old", 4), seL4_NoError);

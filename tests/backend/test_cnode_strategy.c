@@ -136,7 +136,7 @@ static void test_revoke_reaches_copies(void)
     capbuddy_t *cb = make(CAPBUDDY_POLICY_REVOKE, 1, 255);
     cspacepath_t run;
     CBT_CHECK_EQ(capbuddy_alloc(cb, 22, VKA_NO_PADDR, false, &run), CAPBUDDY_OK);
-    seL4_CPtr copy;
+    seL4_CPtr copy = 0;
     CBT_CHECK_EQ(vka_cspace_alloc(&vka, &copy), 0);
     CBT_CHECK_EQ(seL4_CNode_Copy(root, copy, seL4_WordBits, root, run.capPtr + 7,
                                  seL4_WordBits, seL4_AllRights),

@@ -35,6 +35,13 @@ uint64_t cbt_below(struct cbt_rng *r, uint64_t n)
 double cbtest_scale(void)
 {
     const char *s = getenv("CBTEST_SCALE");
-    double v = s ? atof(s) : 0;
+    double v = 0;
+    if (s != NULL) {
+        char *end;
+        v = strtod(s, &end);
+        if (end == s) {
+            v = 0;
+        }
+    }
     return v > 0 ? v : 1.0;
 }

@@ -39,7 +39,11 @@ static int run_file(const char *path)
         len += n;
         if (len == cap) {
             cap *= 2;
-            buf = realloc(buf, cap);
+            uint8_t *grown = realloc(buf, cap);
+            if (grown == NULL) {
+                free(buf);
+            }
+            buf = grown;
         }
     }
     fclose(f);
