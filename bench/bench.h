@@ -24,6 +24,10 @@ uint64_t bench_now_ns(void);
 /* `capbuddy-bench tree --ops N [--order K|--mixed] [--json]` */
 int bench_tree(int argc, char **argv);
 
+/* `capbuddy-bench soak [--ops N] [--seed S] [--policy P] [--json]` (soak.c); the JSON row
+ * also goes to json_out when not NULL. 0 when every check held. */
+int bench_soak(int argc, char **argv, FILE *json_out);
+
 /* ---- options ------------------------------------------------------------------------ */
 
 enum bench_policy_sel { POL_TRUST = 1, POL_REVOKE = 2, POL_SCRUB = 4, POL_ALL = 7 };

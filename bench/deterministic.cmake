@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Run a small mcmc twice in separate processes: the JSON rows without timings must match.
+# EMULATOR: CMAKE_CROSSCOMPILING_EMULATOR (e.g. qemu-aarch64), empty natively.
 foreach(i 1 2)
-    execute_process(COMMAND ${BENCH} mcmc-c --scale 0.01 --repeats 1 --json --no-progress
+    execute_process(COMMAND ${EMULATOR} ${BENCH} mcmc-c --scale 0.01 --repeats 1 --json --no-progress
         OUTPUT_VARIABLE out${i} RESULT_VARIABLE rc)
     if(NOT rc EQUAL 0)
         message(FATAL_ERROR "run ${i} failed: ${rc}")

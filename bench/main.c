@@ -32,6 +32,8 @@ static int usage(void)
             "  vmram         1 GiB of guest RAM as 4 KiB frames, 2^k runs, large pages\n"
             "  replay FILE [--strict]   a trace: 'alloc <size_bits> [0xpaddr]' / 'free <id>'\n"
             "  tree --ops N [--order K|--mixed] [--json]   one warm pool tree\n"
+            "  soak [--ops N] [--seed S] [--policy P] [--json]   N mixed ops (default 100M)\n"
+            "                over 4 GiB, invariants checked every 10,000 ops\n"
             "  demo          mcmc-a for every allocator, quick\n"
             "  all           every workload\n"
             "options:\n"
@@ -214,6 +216,18 @@ static int run_all(int argc, char **argv)
         fflush(stdout);
     }
     bad += bench_replay(BENCH_SAMPLE_TRACE, &o) != 0;
+    /* The soak (issue 6): 100M mixed ops over 4 GiB, CapBuddy with the trust policy (or the
+     * single policy chosen with --policy). */
+    if (!o.json) {
+        printf("\n== soak\n");
+        fflush(stdout);
+    }
+    char seed[32];
+    snprintf(seed, sizeof(seed), "%llu", (unsigned long long)o.seed);
+    const char *pol = o.policies == POL_REVOKE ? "revoke" : o.policies == POL_SCRUB ? "scrub" : "trust";
+    char *soak[] = {"soak", "--seed", seed, "--policy", (char *)pol,
+                    o.progress ? "--progress" : "--no-progress", "--json"};
+    bad += bench_soak(o.json ? 7 : 6, soak, o.json_out) != 0;
     if (o.json_out) {
         fclose(o.json_out);
     }
@@ -227,6 +241,9 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "tree")) {
         return bench_tree(argc - 1, argv + 1);
+    }
+    if (!strcmp(argv[1], "soak")) {
+        return bench_soak(argc - 1, argv + 1, NULL);
     }
     if (!strcmp(argv[1], "demo")) {
         return run_demo(argc - 1, argv + 1);

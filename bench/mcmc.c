@@ -51,6 +51,9 @@ void mcmc_generate(struct bench_oplist *l, char law, long iterations, long max_l
     for (size_t i = 0; i < slots; i++) {
         head[i] = tail[i] = -1;
     }
+    for (long i = 0; i < iterations; i++) {
+        next[i] = -1; /* every id is set before it is read; this keeps the analyzer sure */
+    }
     /* One stream per law, so that mcmc-a and mcmc-b with the same seed are independent. */
     uint64_t rng = seed * 0x100000001b3ull + (uint64_t)law;
     for (long i = 0; i < iterations; i++) {

@@ -50,7 +50,11 @@ static void clean(char *dst, size_t len, const char *src)
 {
     size_t i = 0;
     for (; *src && i + 1 < len; src++) {
-        dst[i++] = (*src == '"' || *src == '<' || *src == '>' || *src == '&' || *src == '\'') ? '_' : *src;
+        char c = *src;
+        if (c == '"' || c == '<' || c == '>' || c == '&' || c == '\'') {
+            c = (char)'_';
+        }
+        dst[i++] = c;
     }
     dst[i] = 0;
 }
@@ -59,7 +63,7 @@ static int run_gnuplot(const char *dir, const char *name)
 {
     char cmd[1024];
     snprintf(cmd, sizeof(cmd), "gnuplot '%s/%s.gp'", dir, name);
-    return system(cmd) == 0 ? 0 : -1;
+    return system(cmd) == 0 ? 0 : -1; // NOLINT(cert-env33-c): runs gnuplot on purpose
 }
 
 /* ---- the built-in SVG writer --------------------------------------------------------- */
@@ -332,7 +336,6 @@ static void label_of(const struct bench_result *r, char *buf, size_t len)
 void plot_workload(const char *dir, const char *workload, const struct bench_result *rows,
                    size_t n)
 {
-    char name[64], title[160];
     if (!strncmp(workload, "mcmc-", 5)) {
         char (*lab)[48] = calloc(n ? n : 1, sizeof(*lab));
         const char **labels = calloc(n ? n : 1, sizeof(*labels));
@@ -349,6 +352,7 @@ void plot_workload(const char *dir, const char *workload, const struct bench_res
             m++;
         }
         if (m) {
+            char name[64], title[160];
             snprintf(name, sizeof(name), "%s-kernel-calls", workload);
             snprintf(title, sizeof(title), "%s: kernel calls per 4 KiB frame (log scale)", workload);
             plot_bars(dir, name, title, "kernel calls / frame", labels, kc, m, true);

@@ -57,7 +57,13 @@ int bench_tree(int argc, char **argv)
         if (!strcmp(argv[i], "--ops") && i + 1 < argc) {
             ops = strtoul(argv[++i], NULL, 0);
         } else if (!strcmp(argv[i], "--order") && i + 1 < argc) {
-            order = atoi(argv[++i]);
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (end == argv[i] || *end || v < 0 || v > CB_TREE_MAX_ORDER) {
+                fprintf(stderr, "tree: --order must be 0..%d\n", CB_TREE_MAX_ORDER);
+                return 2;
+            }
+            order = (int)v;
         } else if (!strcmp(argv[i], "--mixed")) {
             mixed = true;
         } else if (!strcmp(argv[i], "--variable-order")) {
