@@ -290,3 +290,7 @@ int vka_blocks_alloc(struct vka_blocks *vb, struct bench_block *b, uint64_t padd
 int vka_blocks_free(struct vka_blocks *vb, struct bench_block *b);
 seL4_CPtr vka_blocks_frame(const struct bench_block *b, uint32_t i);
 void vka_blocks_delete(struct vka_blocks *vb);
+
+/* After tear-down: true (and why, in `why`) if the model's caps, objects, untyped bytes,
+ * slots or CNodes are not back at their values after boot. */
+bool bench_leaked(const struct sel4host_account *boot, char *why, size_t len);

@@ -316,21 +316,31 @@ static void world_down(struct world *w, const struct bench_allocator *a, struct 
     if (err) {
         fail(r, "parent teardown: %d", err);
     }
-    struct sel4host_account now;
-    sel4host_account(&now);
-    if (now.caps_live != w->boot.caps_live || now.objects_live != w->boot.objects_live ||
-        now.untyped_bytes_used != w->boot.untyped_bytes_used ||
-        now.slots_used != w->boot.slots_used || now.cnodes_live != w->boot.cnodes_live) {
-        fail(r, "leak: caps %llu->%llu objects %llu->%llu untyped bytes %llu->%llu",
-             (unsigned long long)w->boot.caps_live, (unsigned long long)now.caps_live,
-             (unsigned long long)w->boot.objects_live, (unsigned long long)now.objects_live,
-             (unsigned long long)w->boot.untyped_bytes_used,
-             (unsigned long long)now.untyped_bytes_used);
+    char leak[160];
+    if (bench_leaked(&w->boot, leak, sizeof(leak))) {
+        fail(r, "%s", leak);
     }
     if (sel4host_check()) {
         fail(r, "model check after teardown: %s", sel4host_check_message());
     }
     sel4host_shutdown();
+}
+
+bool bench_leaked(const struct sel4host_account *boot, char *why, size_t len)
+{
+    struct sel4host_account now;
+    sel4host_account(&now);
+    if (now.caps_live == boot->caps_live && now.objects_live == boot->objects_live &&
+        now.untyped_bytes_used == boot->untyped_bytes_used &&
+        now.slots_used == boot->slots_used && now.cnodes_live == boot->cnodes_live) {
+        return false;
+    }
+    snprintf(why, len, "leak: caps %llu->%llu objects %llu->%llu untyped bytes %llu->%llu",
+             (unsigned long long)boot->caps_live, (unsigned long long)now.caps_live,
+             (unsigned long long)boot->objects_live, (unsigned long long)now.objects_live,
+             (unsigned long long)boot->untyped_bytes_used,
+             (unsigned long long)now.untyped_bytes_used);
+    return true;
 }
 
 /* ---- progress --------------------------------------------------------------------------- */

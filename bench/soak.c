@@ -338,16 +338,9 @@ static void soak_down(struct soak *s)
     if (err) {
         soak_fail(s, "parent teardown: %d", err);
     }
-    struct sel4host_account now;
-    sel4host_account(&now);
-    if (now.caps_live != s->boot.caps_live || now.objects_live != s->boot.objects_live ||
-        now.untyped_bytes_used != s->boot.untyped_bytes_used ||
-        now.slots_used != s->boot.slots_used || now.cnodes_live != s->boot.cnodes_live) {
-        soak_fail(s, "leak: caps %llu->%llu objects %llu->%llu untyped bytes %llu->%llu",
-                  (unsigned long long)s->boot.caps_live, (unsigned long long)now.caps_live,
-                  (unsigned long long)s->boot.objects_live, (unsigned long long)now.objects_live,
-                  (unsigned long long)s->boot.untyped_bytes_used,
-                  (unsigned long long)now.untyped_bytes_used);
+    char leak[160];
+    if (bench_leaked(&s->boot, leak, sizeof(leak))) {
+        soak_fail(s, "%s", leak);
     }
     if (sel4host_check()) {
         soak_fail(s, "model check after teardown: %s", sel4host_check_message());

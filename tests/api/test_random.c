@@ -129,22 +129,6 @@ static void release(struct ref *r, unsigned i)
     r->live[i] = r->live[--r->nlive];
 }
 
-/* Field by field: memcmp would also compare the padding (after largest_free_order). */
-static bool stats_equal(const struct capbuddy_stats *a, const struct capbuddy_stats *b)
-{
-    return a->pools_ram == b->pools_ram && a->pools_device == b->pools_device &&
-           a->frames_free == b->frames_free && a->frames_used == b->frames_used &&
-           a->frames_quarantined == b->frames_quarantined &&
-           a->largest_free_order == b->largest_free_order &&
-           a->pools_created == b->pools_created && a->pools_returned == b->pools_returned &&
-           a->pools_refreshed == b->pools_refreshed &&
-           a->revocations_pending == b->revocations_pending &&
-           a->kernel_calls == b->kernel_calls && a->retypes == b->retypes &&
-           a->revokes == b->revokes && a->deletes == b->deletes && a->unmaps == b->unmaps &&
-           a->metadata_bytes == b->metadata_bytes &&
-           a->metadata_bytes_peak == b->metadata_bytes_peak;
-}
-
 static bool is_live_run(const struct ref *r, seL4_CPtr c, seL4_Word bits)
 {
     for (unsigned i = 0; i < r->nlive; i++) {
@@ -238,7 +222,7 @@ static void step(struct ref *r, struct cbt_rng *g)
             int err = capbuddy_free(w->cb, c, bits);
             CBT_CHECK(err < 0);
             capbuddy_stats(w->cb, &b);
-            CBT_CHECK(stats_equal(&a, &b));
+            CBT_CHECK(world_stats_equal(&a, &b));
             CBT_CHECK_EQ(sel4host_count_total(), calls);
             r->counts[C_BAD_FREE]++;
         }

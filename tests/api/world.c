@@ -306,7 +306,7 @@ void world_snap(const struct world *w, struct world_snap *s)
 }
 
 /* Field by field: memcmp would also compare the padding (after largest_free_order). */
-static bool stats_equal(const struct capbuddy_stats *a, const struct capbuddy_stats *b)
+bool world_stats_equal(const struct capbuddy_stats *a, const struct capbuddy_stats *b)
 {
     return a->pools_ram == b->pools_ram && a->pools_device == b->pools_device &&
            a->frames_free == b->frames_free && a->frames_used == b->frames_used &&
@@ -351,7 +351,7 @@ bool world_snap_same_ex(const struct world *w, const struct world_snap *a, const
         b.st.metadata_bytes = a->st.metadata_bytes;
         b.meta = a->meta;
     }
-    if (!stats_equal(&a->st, &b.st)) {
+    if (!world_stats_equal(&a->st, &b.st)) {
         fprintf(stderr, "  %s: CapBuddy statistics changed:", what);
 #define W_FIELD(f)                                                                                \
     if (a->st.f != b.st.f) {                                                                      \

@@ -139,6 +139,9 @@ void world_snap(const struct world *w, struct world_snap *s);
 /* true when equal (kernel-call counters aside: a refused call may make none, that is
  * checked too). Reports the differing field. */
 bool world_snap_same(const struct world *w, const struct world_snap *a, const char *what);
+
+/* Field by field: memcmp would also compare the padding (after largest_free_order). */
+bool world_stats_equal(const struct capbuddy_stats *a, const struct capbuddy_stats *b);
 /* As world_snap_same, with tolerances (or-ed):
  * W_SNAP_INDEX_GROWTH  metadata kept as reserved index capacity by a refused alloc that
  *                      tried to make a pool (a known deviation, see world.c);
