@@ -294,3 +294,7 @@ void vka_blocks_delete(struct vka_blocks *vb);
 /* After tear-down: true (and why, in `why`) if the model's caps, objects, untyped bytes,
  * slots or CNodes are not back at their values after boot. */
 bool bench_leaked(const struct sel4host_account *boot, char *why, size_t len);
+
+/* Record the first failure of a run: sets *ok false; the message of the first call stays. */
+void bench_fail(bool *ok, char *why, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));

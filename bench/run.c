@@ -154,18 +154,19 @@ bool bench_small_host(void)
     return sizeof(void *) < 8;
 }
 
-static void fail(struct bench_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void fail(struct bench_result *r, const char *fmt, ...)
+void bench_fail(bool *ok, char *why, size_t len, const char *fmt, ...)
 {
-    if (r->ok) {
+    if (*ok) {
         va_list ap;
         va_start(ap, fmt);
         // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is just above; analyzer bug
-        vsnprintf(r->why, sizeof(r->why), fmt, ap);
+        vsnprintf(why, len, fmt, ap);
         va_end(ap);
     }
-    r->ok = false;
+    *ok = false;
 }
+
+#define fail(r, ...) bench_fail(&(r)->ok, (r)->why, sizeof((r)->why), __VA_ARGS__)
 
 static unsigned ceil_log2(uint64_t x)
 {

@@ -32,7 +32,6 @@
 #include <capbuddy/parent.h>
 #include <sel4runtime.h>
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -66,18 +65,7 @@ struct soak {
     char why[200];
 };
 
-static void soak_fail(struct soak *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void soak_fail(struct soak *s, const char *fmt, ...)
-{
-    if (s->ok) {
-        va_list ap;
-        va_start(ap, fmt);
-        // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is just above; analyzer bug
-        vsnprintf(s->why, sizeof(s->why), fmt, ap);
-        va_end(ap);
-    }
-    s->ok = false;
-}
+#define soak_fail(s, ...) bench_fail(&(s)->ok, (s)->why, sizeof((s)->why), __VA_ARGS__)
 
 /* The physical address of a frame cap, from the kernel model; 0 and a failure if none. */
 static int probe(struct soak *s, seL4_CPtr cptr, uint64_t *pa)
