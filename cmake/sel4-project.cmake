@@ -9,7 +9,7 @@
 # <capbuddy/gen_config.h> through the capbuddy_Config target):
 #   LibCapBuddyPoolOperations  the original fork's three vka entry points (vka_pool.c)
 #
-# Not yet built against a real seL4 tree in this project's CI (see README: "Not yet done").
+# Built and run against upstream seL4 by hand, not in CI (CI cannot fetch): docs/real-sel4.md.
 
 set(configure_string "")
 config_option(
@@ -37,6 +37,8 @@ target_include_directories(capbuddy
     PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../src/tree ${CMAKE_CURRENT_LIST_DIR}/../src/poolset
             ${CMAKE_CURRENT_LIST_DIR}/../src/backend)
 target_link_libraries(capbuddy PUBLIC sel4 sel4vka utils capbuddy_Config)
+# Checked warning-free against upstream libsel4 and seL4_libs (docs/real-sel4.md).
+target_compile_options(capbuddy PRIVATE -Wall -Wextra)
 if(LibCapBuddyPoolOperations)
     target_compile_definitions(capbuddy PUBLIC CAPBUDDY_VKA_POOL_OPERATIONS=1)
 endif()

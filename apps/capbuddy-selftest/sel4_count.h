@@ -1,0 +1,36 @@
+/*
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * Counts every kernel invocation made by the code it is compiled into, by invocation label,
+ * without touching libsel4: force-include it (-include sel4_count.h) before <sel4/sel4.h> is
+ * seen. libsel4's generated invocation stubs (interfaces/sel4_client.h) all enter the kernel
+ * through seL4_CallWithMRs; this header takes libsel4's definition under another name and
+ * puts a counting seL4_CallWithMRs in its place before the stubs are read. The counts land
+ * in capbuddy_calls_by_label[], which the program defines.
+ */
+#pragma once
+
+#ifndef __ASSEMBLER__
+#include <sel4/config.h>
+#include <sel4/types.h>
+#include <sel4/macros.h>
+
+#define seL4_CallWithMRs capbuddy_uncounted_seL4_CallWithMRs
+#include <sel4/syscalls.h>
+#include <sel4/arch/syscalls.h>
+#include <sel4/sel4_arch/syscalls.h>
+#undef seL4_CallWithMRs
+
+#define CAPBUDDY_COUNT_LABELS 256
+extern unsigned long capbuddy_calls_by_label[CAPBUDDY_COUNT_LABELS];
+
+static inline seL4_MessageInfo_t seL4_CallWithMRs(seL4_CPtr dest, seL4_MessageInfo_t msgInfo,
+                                                  seL4_Word *mr0, seL4_Word *mr1,
+                                                  seL4_Word *mr2, seL4_Word *mr3)
+{
+    capbuddy_calls_by_label[seL4_MessageInfo_get_label(msgInfo) % CAPBUDDY_COUNT_LABELS]++;
+    return capbuddy_uncounted_seL4_CallWithMRs(dest, msgInfo, mr0, mr1, mr2, mr3);
+}
+
+#include <sel4/sel4.h>
+#endif
