@@ -51,26 +51,39 @@ static void phase_start(struct phase *p, capbuddy_t *cb)
     p->cb_at = cb_calls(cb);
 }
 
+/* One "COUNT" line: to env->report when set (the host compares it with the kernel's), and
+ * to stdout. */
+static void emit(const struct selftest_env *env, const char *line)
+{
+    printf("%s\n", line);
+    if (env->report) {
+        env->report(line);
+    }
+}
+
 /* cb_end: CapBuddy's own count at the end of the phase (it may be destroyed by then). */
 static void phase_print(struct phase *p, const char *seq, const char *name, unsigned long cb_end,
                         bool has_cb)
 {
     unsigned long now[ST_KINDS], total = 0;
+    char line[256];
+    size_t n = 0;
     p->env->counts(now);
-    printf("COUNT %-26s %-8s", seq, name);
     for (int k = 0; k < ST_KINDS; k++) {
         total += now[k] - p->at[k];
     }
-    printf(" total=%lu", total);
-    for (int k = 0; k < ST_KINDS; k++) {
+    n += (size_t)snprintf(line + n, sizeof(line) - n, "COUNT %-26s %-8s total=%lu", seq, name,
+                          total);
+    for (int k = 0; k < ST_KINDS && n < sizeof(line); k++) {
         if (now[k] != p->at[k]) {
-            printf(" %s=%lu", kind_names[k], now[k] - p->at[k]);
+            n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%lu", kind_names[k],
+                                  now[k] - p->at[k]);
         }
     }
-    if (has_cb) {
-        printf(" capbuddy=%lu", cb_end - p->cb_at);
+    if (has_cb && n < sizeof(line)) {
+        snprintf(line + n, sizeof(line) - n, " capbuddy=%lu", cb_end - p->cb_at);
     }
-    printf("\n");
+    emit(p->env, line);
 }
 
 static uint32_t rng_next(uint32_t *s)
@@ -89,7 +102,7 @@ struct block {
     vka_object_t *objs; /* parent path: 2^order frames */
 };
 
-static vka_object_t frames[SINGLES * 16];
+static vka_object_t frames[SINGLES * 8];
 static struct block blocks[MCMC_ITER];
 
 static int capbuddy_singles(const struct selftest_env *env, capbuddy_t *cb)
@@ -136,11 +149,34 @@ static int parent_singles(const struct selftest_env *env, const char *seq)
     return 0;
 }
 
+/* First fit in frames[] for the n frame objects of block i, among the live blocks before it. */
+static vka_object_t *place(int i, unsigned n)
+{
+    size_t cap = sizeof(frames) / sizeof(frames[0]);
+    for (int c = -1; c < i; c++) {
+        size_t at = 0;
+        if (c >= 0) {
+            if (blocks[c].due < 0) {
+                continue;
+            }
+            at = (size_t)(blocks[c].objs - frames) + (1u << blocks[c].order);
+        }
+        bool clash = at + n > cap;
+        for (int j = 0; j < i && !clash; j++) {
+            size_t b = blocks[j].due < 0 ? 0 : (size_t)(blocks[j].objs - frames);
+            clash = blocks[j].due >= 0 && at < b + (1u << blocks[j].order) && b < at + n;
+        }
+        if (!clash) {
+            return &frames[at];
+        }
+    }
+    return NULL;
+}
+
 /* The short mcmc-a, through CapBuddy (cb) or, when cb is NULL, the parent frame by frame. */
 static int mcmc(const struct selftest_env *env, capbuddy_t *cb, const char *seq)
 {
     uint32_t rng = MCMC_SEED;
-    size_t used = 0; /* frames[] in use by the parent path, as a stack of block extents */
     struct phase p = {.env = env};
     unsigned long nallocs = 0, nframes = 0;
     phase_start(&p, cb);
@@ -158,14 +194,12 @@ static int mcmc(const struct selftest_env *env, capbuddy_t *cb, const char *seq)
                 return -1;
             }
         } else {
-            /* Frames of live blocks are kept compact: a block's frames are at its own slice. */
-            if (used + n > sizeof(frames) / sizeof(frames[0])) {
+            blocks[i].objs = place(i, n);
+            if (!blocks[i].objs) {
                 printf("COUNT %s: more than %zu live frames\n", seq,
                        sizeof(frames) / sizeof(frames[0]));
                 return -1;
             }
-            blocks[i].objs = &frames[used];
-            used += n;
             for (unsigned f = 0; f < n; f++) {
                 int err = vka_alloc_frame(env->parent, seL4_PageBits, &blocks[i].objs[f]);
                 if (err) {
@@ -190,17 +224,6 @@ static int mcmc(const struct selftest_env *env, capbuddy_t *cb, const char *seq)
                 }
             }
             blocks[j].due = -1;
-        }
-        if (!cb) {
-            /* Compact: the stack top shrinks past blocks no longer live. */
-            size_t top = 0;
-            for (int j = 0; j <= i; j++) {
-                if (blocks[j].due >= 0) {
-                    size_t end = (size_t)(blocks[j].objs - frames) + (1u << blocks[j].order);
-                    top = end > top ? end : top;
-                }
-            }
-            used = top;
         }
     }
     char name[32];

@@ -116,6 +116,12 @@ int main(void)
     env.counts = counts;
 #endif
 #ifdef CAPBUDDY_SELFTEST_COUNTS
+    /* The untyped list, for booting the host model with the same layout (allocman's calls
+     * depend on it): main_host.c --untypeds reads these lines. */
+    for (seL4_Word i = 0; i < bi->untyped.end - bi->untyped.start; i++) {
+        printf("UT 0x%llx %u %u\n", (unsigned long long)bi->untypedList[i].paddr,
+               (unsigned)bi->untypedList[i].sizeBits, (unsigned)bi->untypedList[i].isDevice);
+    }
     return selftest_counts(&env);
 #else
     return selftest_run(&env);

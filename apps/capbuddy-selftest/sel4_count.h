@@ -24,12 +24,24 @@
 #define CAPBUDDY_COUNT_LABELS 256
 extern unsigned long capbuddy_calls_by_label[CAPBUDDY_COUNT_LABELS];
 
+/* As many message-register arguments as libsel4 gives seL4_CallWithMRs on this
+ * architecture: ia32 passes two in registers (one under MCS), the others four. */
+#if defined(CONFIG_ARCH_IA32) && defined(CONFIG_KERNEL_MCS)
+#define CAPBUDDY_MR_PARAMS seL4_Word *mr0
+#define CAPBUDDY_MR_ARGS mr0
+#elif defined(CONFIG_ARCH_IA32)
+#define CAPBUDDY_MR_PARAMS seL4_Word *mr0, seL4_Word *mr1
+#define CAPBUDDY_MR_ARGS mr0, mr1
+#else
+#define CAPBUDDY_MR_PARAMS seL4_Word *mr0, seL4_Word *mr1, seL4_Word *mr2, seL4_Word *mr3
+#define CAPBUDDY_MR_ARGS mr0, mr1, mr2, mr3
+#endif
+
 static inline seL4_MessageInfo_t seL4_CallWithMRs(seL4_CPtr dest, seL4_MessageInfo_t msgInfo,
-                                                  seL4_Word *mr0, seL4_Word *mr1,
-                                                  seL4_Word *mr2, seL4_Word *mr3)
+                                                  CAPBUDDY_MR_PARAMS)
 {
     capbuddy_calls_by_label[seL4_MessageInfo_get_label(msgInfo) % CAPBUDDY_COUNT_LABELS]++;
-    return capbuddy_uncounted_seL4_CallWithMRs(dest, msgInfo, mr0, mr1, mr2, mr3);
+    return capbuddy_uncounted_seL4_CallWithMRs(dest, msgInfo, CAPBUDDY_MR_ARGS);
 }
 
 #include <sel4/sel4.h>

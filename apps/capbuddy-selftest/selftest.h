@@ -42,6 +42,8 @@ struct selftest_env {
     int (*mem_read)(seL4_Word vaddr, void *buf, size_t len);
     /* Invocations made so far, per kind (NULL: the counting part is skipped). */
     void (*counts)(unsigned long out[ST_KINDS]);
+    /* Optional: gets every "COUNT <sequence> <phase> ..." line as it is printed. */
+    void (*report)(const char *line);
 };
 
 /* The self-test proper: prints one line per case and "N passed, M failed". Returns M. */

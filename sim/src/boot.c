@@ -91,6 +91,23 @@ static bool config_ok(const struct sel4host_config *c)
     if (c->fan_out_limit < 1 || c->fan_out_limit > (1u << 20)) {
         return false;
     }
+    if (c->num_untypeds > 0 &&
+        (c->untypeds == NULL || c->num_untypeds > CONFIG_MAX_NUM_BOOTINFO_UNTYPED_CAPS)) {
+        return false;
+    }
+    for (size_t i = 0; i < c->num_untypeds; i++) {
+        const seL4_UntypedDesc *d = &c->untypeds[i];
+        uint64_t bytes = 1ull << (d->sizeBits & 63);
+        /* The kernel cuts regions into blocks aligned in its own window (pptr), and device
+         * regions beyond that window wrap around to pptr 0, which counts as aligned: x86_64
+         * bootinfo lists device untypeds such as 2^46 bytes at paddr 2^39 (seen on QEMU,
+         * docs/real-sel4.md). So device untypeds need only be frame-aligned. */
+        uint64_t align = d->isDevice && bytes > 4096 ? 4096 : bytes;
+        if (d->sizeBits < seL4_MinUntypedBits || d->sizeBits > seL4_MaxUntypedBits ||
+            ((uint64_t)d->paddr & (align - 1)) || (uint64_t)d->paddr + bytes > phys_limit) {
+            return false;
+        }
+    }
     if (c->num_device_untypeds > 16) {
         return false;
     }
@@ -132,6 +149,27 @@ static cte_t obj_cap(uint8_t type, struct kobj *o)
     return c;
 }
 
+/* provide_untyped_cap: false only when the root CNode is full. */
+static bool provide_untyped(uint64_t start, unsigned size_bits, bool device, uint64_t *slot)
+{
+    seL4_Word n = *slot - sim_w.bi.untyped.start;
+    if (n >= CONFIG_MAX_NUM_BOOTINFO_UNTYPED_CAPS) {
+        return true; /* "Too many untyped regions for boot info": the block is dropped */
+    }
+    if (*slot >= sim_w.root_cnode->cn.nslots) {
+        return false;
+    }
+    cte_t c = phys_cap(CAP_UNTYPED, start, size_bits);
+    c.flags = device ? CTE_DEVICE : 0;
+    c.word = 1ull << size_bits; /* MAX_FREE_INDEX: the first retype resets */
+    write_slot(*slot, &c);
+    sim_w.bi.untypedList[n].paddr = (seL4_Word)start;
+    sim_w.bi.untypedList[n].sizeBits = (seL4_Uint8)size_bits;
+    sim_w.bi.untypedList[n].isDevice = device;
+    (*slot)++;
+    return true;
+}
+
 /* create_untypeds_for_region */
 static bool untypeds_for_region(uint64_t start, uint64_t end, bool device, uint64_t *slot)
 {
@@ -146,24 +184,51 @@ static bool untypeds_for_region(uint64_t start, uint64_t end, bool device, uint6
                 size_bits = align_bits;
             }
         }
-        if (size_bits >= seL4_MinUntypedBits) {
-            seL4_Word n = *slot - sim_w.bi.untyped.start;
-            if (n < CONFIG_MAX_NUM_BOOTINFO_UNTYPED_CAPS) {
-                if (*slot >= sim_w.root_cnode->cn.nslots) {
-                    return false;
-                }
-                cte_t c = phys_cap(CAP_UNTYPED, start, size_bits);
-                c.flags = device ? CTE_DEVICE : 0;
-                c.word = 1ull << size_bits; /* MAX_FREE_INDEX: the first retype resets */
-                write_slot(*slot, &c);
-                sim_w.bi.untypedList[n].paddr = (seL4_Word)start;
-                sim_w.bi.untypedList[n].sizeBits = (seL4_Uint8)size_bits;
-                sim_w.bi.untypedList[n].isDevice = device;
-                (*slot)++;
-            }
-            /* else: "Too many untyped regions for boot info", the block is dropped */
+        if (size_bits >= seL4_MinUntypedBits && !provide_untyped(start, size_bits, device, slot)) {
+            return false;
         }
         start += 1ull << size_bits;
+    }
+    return true;
+}
+
+/* The untypeds the kernel would make from the configured RAM and device regions. */
+static bool derived_untypeds(const struct sel4host_config *cfg, uint64_t ram_end,
+                             uint64_t reserved_end, uint64_t *slot)
+{
+    if (cfg->num_device_untypeds > 0) {
+        uint64_t dev = cfg->device_paddr ? cfg->device_paddr
+                                         : align_up(ram_end, cfg->device_size_bits);
+        uint64_t dev_end = dev + ((uint64_t)cfg->num_device_untypeds << cfg->device_size_bits);
+        uint64_t phys_limit = seL4_WordBits == 32 ? (1ull << 32) : (1ull << 47);
+        if ((dev < ram_end && dev_end > cfg->ram_paddr) || dev_end > phys_limit ||
+            !untypeds_for_region(dev, dev_end, true, slot)) {
+            return false;
+        }
+    }
+    return untypeds_for_region(reserved_end, ram_end, false, slot);
+}
+
+/* An explicit list (sel4host_config.untypeds), clear of the root task's objects and of
+ * each other. */
+static bool given_untypeds(const struct sel4host_config *cfg, uint64_t reserved_end,
+                           uint64_t *slot)
+{
+    for (size_t i = 0; i < cfg->num_untypeds; i++) {
+        const seL4_UntypedDesc *d = &cfg->untypeds[i];
+        uint64_t lo = d->paddr, hi = lo + (1ull << d->sizeBits);
+        if (lo < reserved_end && hi > cfg->ram_paddr) {
+            return false;
+        }
+        for (size_t j = 0; j < i; j++) {
+            const seL4_UntypedDesc *e = &cfg->untypeds[j];
+            if (lo < e->paddr + (1ull << e->sizeBits) && e->paddr < hi) {
+                return false;
+            }
+        }
+        if (!provide_untyped(lo, d->sizeBits, d->isDevice, slot)) {
+            return false; /* no room in the root CNode */
+        }
     }
     return true;
 }
@@ -345,17 +410,14 @@ seL4_Error sel4host_boot(const struct sel4host_config *cfg_in)
 
     /* untypeds: device regions first, then free RAM, as the kernel lists them */
     sim_w.bi.untyped.start = slot;
-    if (cfg.num_device_untypeds > 0) {
-        uint64_t dev = cfg.device_paddr ? cfg.device_paddr : align_up(ram_end, cfg.device_size_bits);
-        uint64_t dev_end = dev + ((uint64_t)cfg.num_device_untypeds << cfg.device_size_bits);
-        uint64_t phys_limit = seL4_WordBits == 32 ? (1ull << 32) : (1ull << 47);
-        if ((dev < ram_end && dev_end > cfg.ram_paddr) || dev_end > phys_limit ||
-            !untypeds_for_region(dev, dev_end, true, &slot)) {
+    if (cfg.num_untypeds > 0) {
+        if (!given_untypeds(&cfg, reserved_end, &slot)) {
             return boot_fail();
         }
-    }
-    if (!untypeds_for_region(reserved_end, ram_end, false, &slot)) {
-        return boot_fail();
+    } else {
+        if (!derived_untypeds(&cfg, ram_end, reserved_end, &slot)) {
+            return boot_fail();
+        }
     }
     sim_w.bi.untyped.end = slot;
     sim_w.bi.empty.start = slot;

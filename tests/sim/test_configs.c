@@ -153,7 +153,52 @@ static int two_level_cspace_after_set_space(void)
     return 0;
 }
 
+static int given_untyped_list_is_booted_as_listed(void)
+{
+    /* As a real bootinfo might list them: device first, RAM in pieces, not in address order. */
+    static const seL4_UntypedDesc list[] = {
+        {.paddr = 0xfec00000, .sizeBits = 20, .isDevice = 1},
+        {.paddr = 0x2000000, .sizeBits = 25},
+        {.paddr = 0x1800000, .sizeBits = 23},
+        {.paddr = 0x1400000, .sizeBits = 22},
+    };
+    struct sel4host_config cfg;
+    sel4host_config_default(&cfg);
+    cfg.ram_bytes = 16ull << 20; /* the root task's objects: [0, 16 MiB) */
+    cfg.untypeds = list;
+    cfg.num_untypeds = 4;
+    HCHECK(sel4host_boot(&cfg) == seL4_NoError);
+    seL4_BootInfo *bi = sel4runtime_bootinfo();
+    HCHECK(bi->untyped.end - bi->untyped.start == 4 && bi->empty.start == bi->untyped.end);
+    for (unsigned i = 0; i < 4; i++) {
+        HCHECK(bi->untypedList[i].paddr == list[i].paddr);
+        HCHECK(bi->untypedList[i].sizeBits == list[i].sizeBits);
+        HCHECK(bi->untypedList[i].isDevice == list[i].isDevice);
+    }
+    /* The third untyped really is at 24 MiB, and the device one is device memory. */
+    HCHECK(h_retype(bi->untyped.start + 2, H_FRAME, 0, h_slot(0), 2) == seL4_NoError);
+    HCHECK(H_GETADDR(h_slot(1)).paddr == 0x1800000 + 4096);
+    HCHECK(h_retype(bi->untyped.start, H_FRAME, 0, h_slot(2), 1) == seL4_NoError);
+    HCHECK(H_GETADDR(h_slot(2)).paddr == 0xfec00000);
+
+    /* Refused: overlapping each other, overlapping the root task's objects, misaligned. */
+    seL4_UntypedDesc bad[2] = {{.paddr = 0x2000000, .sizeBits = 25},
+                               {.paddr = 0x3000000, .sizeBits = 22}};
+    cfg.untypeds = bad;
+    cfg.num_untypeds = 2;
+    HCHECK(sel4host_boot(&cfg) == seL4_InvalidArgument);
+    bad[1].paddr = 0; /* the root task's objects are at the bottom of ram_paddr */
+    HCHECK(sel4host_boot(&cfg) == seL4_InvalidArgument);
+    bad[1].paddr = 0x5000000 + 4096;
+    HCHECK(sel4host_boot(&cfg) == seL4_InvalidArgument);
+    cfg.untypeds = NULL;
+    HCHECK(sel4host_boot(&cfg) == seL4_InvalidArgument);
+    HCHECK(sel4host_boot(NULL) == seL4_NoError);
+    return 0;
+}
+
 const struct host_test config_tests[] = {
+    HT(given_untyped_list_is_booted_as_listed),
     HT(boot_untypeds_are_aligned_and_cover_ram),
     HT(bad_configurations_are_refused),
     HT(ram_above_4gib_gives_high_physical_addresses),

@@ -27,6 +27,14 @@ struct sel4host_config {
     uint64_t device_paddr;       /* 0 = place them just above the end of RAM */
     unsigned device_size_bits;   /* size of each device untyped (default 24: 16 MiB) */
     uint64_t seed;               /* seed of the fault-injection generator */
+    /* Boot with exactly these untypeds, in this order, in place of those derived from
+     * ram_bytes and the device_* fields: e.g. the list a real kernel's bootinfo gave, so that
+     * code whose choices depend on the untyped layout (allocman's) makes the same calls on
+     * the model. Each must be aligned to its size, 4..seL4_MaxUntypedBits bits, and clear of
+     * [ram_paddr, reserved end), where the root task's objects still go. Read only during
+     * sel4host_boot. NULL: derived. */
+    const seL4_UntypedDesc *untypeds;
+    size_t num_untypeds;
 };
 
 /* The modelled architecture, fixed at compile time: "x86_64", "aarch64", "ia32", "aarch32". */
