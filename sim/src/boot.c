@@ -5,8 +5,11 @@
  * the arch's init code. RAM is [ram_paddr, ram_paddr + ram_bytes). Its bottom is reserved the
  * way a real boot uses it: 2 MiB of "kernel image", then the root server's objects (root CNode,
  * TCB, VSpace tables, ASID pool, image frames, boot info and IPC buffer frames), each aligned to
- * its size. The rest of RAM becomes untypeds, cut into naturally aligned power-of-two blocks
- * exactly as create_untypeds_for_region does, so the first few are small.
+ * its size. The rest of RAM becomes untypeds, cut into power-of-two blocks exactly as
+ * create_untypeds_for_region does, so the first few are small: aligned in the kernel's window
+ * (pptr), which for device memory past the window's wrap-around means "at pptr 0, any size".
+ * On x86, RAM above the kernel window (PADDR_TOP) is handed out as device memory, as
+ * boot_sys.c add_mem_p_regs leaves it (seen on the real ia32 kernel: docs/real-sel4.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +21,22 @@ struct world sim_w;
 static seL4_IPCBuffer ipc_buffer;
 
 #define KERNEL_IMAGE_BYTES 0x200000ull
+
+/* PPTR_BASE_OFFSET and PADDR_TOP (= PPTR_TOP - PPTR_BASE_OFFSET) of pc99 (seL4
+ * include/plat/pc99/plat/{32,64}/plat_mode/machine/hardware.h). On ia32 PPTR_TOP sits below
+ * the kernel's own device window: 0x1fc00000 is where the real ia32 kernel under QEMU ended
+ * RAM untypeds. ARM's windows depend on the platform and were not checked against a real
+ * kernel: there all of RAM stays RAM, aligned by physical address. */
+#if defined(CONFIG_ARCH_X86_64)
+#define SIM_PPTR_OFFSET 0xffffff8000000000ull
+#define SIM_PADDR_TOP 0x7f80000000ull
+#elif defined(CONFIG_ARCH_IA32)
+#define SIM_PPTR_OFFSET 0xe0000000ull
+#define SIM_PADDR_TOP 0x1fc00000ull
+#else
+#define SIM_PPTR_OFFSET 0ull
+#define SIM_PADDR_TOP (~0ull)
+#endif
 #define IMAGE_VADDR 0x400000ull
 #define IMAGE_FRAMES 16u
 
@@ -178,8 +197,11 @@ static bool untypeds_for_region(uint64_t start, uint64_t end, bool device, uint6
         if (size_bits > seL4_MaxUntypedBits) {
             size_bits = seL4_MaxUntypedBits;
         }
-        if (start != 0) {
-            unsigned align_bits = (unsigned)__builtin_ctzll(start);
+        /* The kernel aligns in its window: pptr 0 (where device memory wraps) fits any size. */
+        uint64_t pptr = (start + SIM_PPTR_OFFSET) &
+                        (seL4_WordBits == 32 ? 0xffffffffull : ~0ull);
+        if (pptr != 0) {
+            unsigned align_bits = (unsigned)__builtin_ctzll(pptr);
             if (size_bits > align_bits) {
                 size_bits = align_bits;
             }
@@ -192,10 +214,19 @@ static bool untypeds_for_region(uint64_t start, uint64_t end, bool device, uint6
     return true;
 }
 
-/* The untypeds the kernel would make from the configured RAM and device regions. */
+/* The untypeds the kernel would make from the configured RAM and device regions: device
+ * regions first in address order (RAM above the kernel window, then the configured ones),
+ * then RAM. */
 static bool derived_untypeds(const struct sel4host_config *cfg, uint64_t ram_end,
                              uint64_t reserved_end, uint64_t *slot)
 {
+    uint64_t ram_top = ram_end;
+    if (ram_end > SIM_PADDR_TOP) {
+        ram_top = reserved_end > SIM_PADDR_TOP ? reserved_end : SIM_PADDR_TOP;
+        if (!untypeds_for_region(ram_top, ram_end, true, slot)) {
+            return false;
+        }
+    }
     if (cfg->num_device_untypeds > 0) {
         uint64_t dev = cfg->device_paddr ? cfg->device_paddr
                                          : align_up(ram_end, cfg->device_size_bits);
@@ -206,7 +237,7 @@ static bool derived_untypeds(const struct sel4host_config *cfg, uint64_t ram_end
             return false;
         }
     }
-    return untypeds_for_region(reserved_end, ram_end, false, slot);
+    return untypeds_for_region(reserved_end, ram_top, false, slot);
 }
 
 /* An explicit list (sel4host_config.untypeds), clear of the root task's objects and of
