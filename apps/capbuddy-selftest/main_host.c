@@ -9,6 +9,7 @@
  * bootinfo untyped list, and its "COUNT" lines). The model boots with that untyped list and
  * every count must equal the kernel's (docs/real-sel4.md).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,25 @@ static void report(const char *line)
     }
 }
 
+/* "UT <paddr in hex> <size bits> <is device>", as main_sel4.c prints it. */
+static bool parse_ut(const char *line, unsigned long long *pa, unsigned *bits, unsigned *dev)
+{
+    char *end;
+    if (strncmp(line, "UT ", 3) != 0) {
+        return false;
+    }
+    errno = 0;
+    *pa = strtoull(line + 3, &end, 16);
+    unsigned long b = strtoul(end, &end, 10);
+    unsigned long d = strtoul(end, &end, 10);
+    if (errno != 0 || *end != '\0' || b > 63 || d > 1) {
+        return false;
+    }
+    *bits = (unsigned)b;
+    *dev = (unsigned)d;
+    return true;
+}
+
 /* Reads the kernel's output; the model's root-task objects need a place no listed untyped
  * covers, so the largest device untyped (never touched by these sequences) is left out and
  * the start of its range given to them. */
@@ -79,8 +99,7 @@ static int load_real(const char *path, struct sel4host_config *hc)
         line[strcspn(line, "\r\n")] = 0;
         unsigned long long pa;
         unsigned bits, dev;
-        if (sscanf(line, "UT %llx %u %u", &pa, &bits, &dev) == 3 &&
-            n < CONFIG_MAX_NUM_BOOTINFO_UNTYPED_CAPS) {
+        if (parse_ut(line, &pa, &bits, &dev) && n < CONFIG_MAX_NUM_BOOTINFO_UNTYPED_CAPS) {
             real_uts[n] = (seL4_UntypedDesc){.paddr = (seL4_Word)pa, .sizeBits = (seL4_Uint8)bits,
                                              .isDevice = (seL4_Uint8)dev};
             if (dev && (!real_uts[top].isDevice || bits > real_uts[top].sizeBits)) {

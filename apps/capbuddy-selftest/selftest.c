@@ -84,11 +84,19 @@ static void px_cspace_free(void *d, seL4_CPtr slot)
     p->slots_out--;
 }
 
+/* Bytes of an object as vka sizes it; an unknown type (size -1) counts as one byte, so that
+ * it still shows up if it is not given back. */
+static unsigned long object_bytes(seL4_Word type, seL4_Word size_bits)
+{
+    unsigned long bits = vka_get_object_size(type, size_bits);
+    return bits < sizeof(unsigned long) * 8 ? 1ul << bits : 1ul;
+}
+
 static void px_took(struct proxy *p, int err, seL4_Word type, seL4_Word size_bits)
 {
     if (err == 0) {
         p->uts_out++;
-        p->bytes_out += (unsigned long)1 << vka_get_object_size(type, size_bits);
+        p->bytes_out += object_bytes(type, size_bits);
     }
 }
 
@@ -125,7 +133,7 @@ static void px_ut_free(void *d, seL4_Word type, seL4_Word size_bits, seL4_Word t
     struct proxy *p = d;
     p->parent->utspace_free(p->parent->data, type, size_bits, target);
     p->uts_out--;
-    p->bytes_out -= (unsigned long)1 << vka_get_object_size(type, size_bits);
+    p->bytes_out -= object_bytes(type, size_bits);
 }
 
 static uintptr_t px_ut_paddr(void *d, seL4_Word target, seL4_Word type, seL4_Word size_bits)
@@ -415,14 +423,15 @@ static int case_paddr_and_device(const struct selftest_env *env)
     int err = CAPBUDDY_ERR_PADDR;
     for (unsigned k = 1; k <= 8 && err != 0 && ((uint64_t)k << POOL_BITS) <= (1ull << big->sizeBits);
          k++) {
-        at = big->paddr + (1ull << big->sizeBits) - ((uint64_t)k << POOL_BITS) + 5 * FRAME_BYTES;
+        at = big->paddr + (1ull << big->sizeBits) - ((uint64_t)k << POOL_BITS) +
+             (uint64_t)5 * FRAME_BYTES;
         err = capbuddy_alloc(w.cb, seL4_PageBits, at, false, &one);
     }
     CHECK(err == 0, "alloc at RAM paddr 0x%llx: %s", (unsigned long long)at,
           capbuddy_strerror(err));
     CHECK(frame_paddr(one.capPtr) == at, "frame at 0x%llx, asked 0x%llx",
           (unsigned long long)frame_paddr(one.capPtr), (unsigned long long)at);
-    uint64_t at16 = (at & ~(((uint64_t)1 << POOL_BITS) - 1)) + 64 * FRAME_BYTES;
+    uint64_t at16 = (at & ~(((uint64_t)1 << POOL_BITS) - 1)) + (uint64_t)64 * FRAME_BYTES;
     err = capbuddy_alloc(w.cb, seL4_PageBits + 4, at16, false, &run16);
     CHECK(err == 0, "alloc of 16 frames at 0x%llx: %s", (unsigned long long)at16,
           capbuddy_strerror(err));
