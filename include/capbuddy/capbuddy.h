@@ -45,7 +45,8 @@ enum capbuddy_error {
 /* What a freed run must go through before it is handed out again. */
 enum capbuddy_policy {
     /* Reuse at once. The caller promises the frames are unmapped and that no copy of
-     * their caps exists (the original CapBuddy's behaviour). */
+     * their caps exists (the original CapBuddy's behaviour). The last single frame freed
+     * is the next single frame handed out (LIFO), without touching its pool's tree. */
     CAPBUDDY_POLICY_TRUST,
     /* Default. A freed run is not handed out until every cap derived from its frame caps
      * is revoked and the frames unmapped. Freed runs wait in quarantine; a pool whose runs

@@ -35,6 +35,17 @@ struct capbuddy {
     size_t meta, meta_peak;
     size_t nempty; /* pools with no live run: the spares, whatever their quarantine holds */
     unsigned long pools_created, pools_returned, pools_refreshed;
+    /*
+     * TRUST only: the last single RAM frame freed, not yet given back to its pool's tree.
+     * A free/alloc ping-pong then costs no split and no merge (a lone frame in a lone pool
+     * otherwise splits and merges all ten orders every pair). Every other operation first
+     * finishes that free (drain_hot), and the statistics count the frame as free, so the
+     * deferral shows only in which frame an order-0 alloc returns (the hot one, LIFO).
+     * The frame stays allocated in the tree and counted in its pool's nlive; its pool is
+     * counted in nempty when the frame was its last.
+     */
+    struct cb_pool *hot_pool; /* NULL: no hot frame */
+    unsigned long hot_index;
 };
 
 /* ---- metadata ----------------------------------------------------------------------- */
@@ -353,6 +364,22 @@ static int refill(capbuddy_t *cb, unsigned order, bool can_use_dev)
     return err;
 }
 
+/* ---- the hot frame (TRUST) ----------------------------------------------------------- */
+
+/* Finish the deferred free of the hot frame. If it was its pool's last frame, the pool was
+ * counted empty (and would not have been trimmed) when the frame was freed. */
+static void drain_hot(capbuddy_t *cb)
+{
+    struct cb_pool *p = cb->hot_pool;
+    if (!p) {
+        return;
+    }
+    cb->hot_pool = NULL;
+    (void)cb_tree_free(&p->tree, cb->hot_index, 0); /* allocated at order 0: cannot fail */
+    p->nlive -= 1;
+    cb_poolset_rebucket(&cb->set, p);
+}
+
 /* ---- allocation --------------------------------------------------------------------- */
 
 static void fill_path(const capbuddy_t *cb, const struct cb_pool *p, unsigned long index,
@@ -454,6 +481,14 @@ int capbuddy_alloc(capbuddy_t *cb, seL4_Word size_bits, uint64_t paddr, bool can
         return CAPBUDDY_ERR_INVALID;
     }
     unsigned order = (unsigned)(size_bits - MIN_BITS);
+    if (order == 0 && paddr == VKA_NO_PADDR && cb->hot_pool) {
+        struct cb_pool *p = cb->hot_pool; /* RAM: every request may have it */
+        cb->hot_pool = NULL;
+        cb->nempty -= p->nlive == 1;
+        fill_path(cb, p, cb->hot_index, 0, res);
+        return CAPBUDDY_OK;
+    }
+    drain_hot(cb);
     if (paddr != VKA_NO_PADDR) {
         return alloc_at(cb, order, paddr, can_use_dev, res);
     }
@@ -507,6 +542,18 @@ int capbuddy_free(capbuddy_t *cb, seL4_CPtr cptr, seL4_Word size_bits)
     unsigned order = (unsigned)(size_bits - MIN_BITS);
     unsigned long index = (unsigned long)(cptr - p->b.first);
     if (cb->cfg.policy == CAPBUDDY_POLICY_TRUST) {
+        bool was_hot = cb->hot_pool == p && cb->hot_index == index;
+        drain_hot(cb);
+        /* A single RAM frame becomes the hot frame, unless it is its pool's last and the
+         * pool would go back to the parent now (more empty pools than spares). */
+        if (order == 0 && !was_hot && !p->device &&
+            cb_tree__map_test(p->tree.alloc_map, cb_tree__bit_of(0, index)) &&
+            (p->nlive > 1 || cb->nempty < cb->cfg.spare_pools)) {
+            cb->hot_pool = p;
+            cb->hot_index = index;
+            cb->nempty += p->nlive == 1;
+            return CAPBUDDY_OK;
+        }
         /* No quarantine under TRUST: the tree's own free validates and frees in one pass. */
         int err = cb_tree_free(&p->tree, index, order);
         if (err) {
@@ -572,6 +619,7 @@ int capbuddy_flush(capbuddy_t *cb)
     if (!cb) {
         return CAPBUDDY_ERR_INVALID;
     }
+    drain_hot(cb);
     while (cb->set.pending) {
         struct cb_pool *p = cb->set.pending;
         if (refresh_pool(cb, p)) {
@@ -611,7 +659,15 @@ void capbuddy_stats(const capbuddy_t *cb, struct capbuddy_stats *st)
     for (int d = 0; d < 2; d++) {
         for (unsigned b = 0; b < CB_BUCKETS; b++) {
             for (const struct cb_pool *p = cb->set.bucket[d][b]; p; p = p->next) {
-                stat_pool(p, st);
+                if (p == cb->hot_pool) {
+                    /* As it will be once the hot frame's free is finished. */
+                    struct cb_pool drained = *p;
+                    (void)cb_tree_free(&drained.tree, cb->hot_index, 0);
+                    drained.nlive -= 1;
+                    stat_pool(&drained, st);
+                } else {
+                    stat_pool(p, st);
+                }
             }
         }
     }
@@ -669,6 +725,15 @@ int capbuddy_check(const capbuddy_t *cb)
     }
     for (const struct cb_pool *p = cb->set.pending; p; p = p->next) {
         nempty += p->nlive == 0;
+    }
+    if (cb->hot_pool) {
+        const struct cb_pool *h = cb->hot_pool;
+        if (cb->cfg.policy != CAPBUDDY_POLICY_TRUST || h->device ||
+            h->bucket == CB_BUCKET_PENDING || !cb_tree_is_allocated(&h->tree, cb->hot_index, 0) ||
+            cb_poolset_by_cptr(&cb->set, h->b.first) != h) {
+            return -__LINE__;
+        }
+        nempty += h->nlive == 1; /* its last frame is the hot one: empty to its user */
     }
     if (nempty != cb->nempty) {
         return -__LINE__;
