@@ -31,7 +31,6 @@ struct phase {
     const struct selftest_env *env;
     unsigned long at[ST_KINDS];
     unsigned long cb_at;
-    capbuddy_t *cb;
 };
 
 static unsigned long cb_calls(capbuddy_t *cb)
@@ -47,7 +46,6 @@ static unsigned long cb_calls(capbuddy_t *cb)
 static void phase_start(struct phase *p, capbuddy_t *cb)
 {
     p->env->counts(p->at);
-    p->cb = cb;
     p->cb_at = cb_calls(cb);
 }
 
