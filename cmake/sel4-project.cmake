@@ -23,9 +23,18 @@ add_config_library(capbuddy "${configure_string}")
 set(capbuddy_sources
     ${CMAKE_CURRENT_LIST_DIR}/../src/tree/tree.c
     ${CMAKE_CURRENT_LIST_DIR}/../src/poolset/poolset.c
+    ${CMAKE_CURRENT_LIST_DIR}/../src/poolset/quarantine.c
+    ${CMAKE_CURRENT_LIST_DIR}/../src/poolset/reclaim.c
+    ${CMAKE_CURRENT_LIST_DIR}/../src/poolset/refill.c
     ${CMAKE_CURRENT_LIST_DIR}/../src/backend/slots.c
     ${CMAKE_CURRENT_LIST_DIR}/../src/backend/sel4.c
-    ${CMAKE_CURRENT_LIST_DIR}/../src/api/capbuddy.c
+    ${CMAKE_CURRENT_LIST_DIR}/../src/api/init.c
+    ${CMAKE_CURRENT_LIST_DIR}/../src/api/alloc.c
+    ${CMAKE_CURRENT_LIST_DIR}/../src/api/alloc_at.c
+    ${CMAKE_CURRENT_LIST_DIR}/../src/api/free.c
+    ${CMAKE_CURRENT_LIST_DIR}/../src/api/flush.c
+    ${CMAKE_CURRENT_LIST_DIR}/../src/api/stats.c
+    ${CMAKE_CURRENT_LIST_DIR}/../src/api/check.c
     ${CMAKE_CURRENT_LIST_DIR}/../src/api/vka_wrap.c)
 if(LibCapBuddyPoolOperations)
     list(APPEND capbuddy_sources ${CMAKE_CURRENT_LIST_DIR}/../src/api/vka_pool.c)
@@ -35,6 +44,7 @@ add_library(capbuddy STATIC EXCLUDE_FROM_ALL ${capbuddy_sources})
 target_include_directories(capbuddy
     PUBLIC ${CMAKE_CURRENT_LIST_DIR}/../include
     PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../src/tree ${CMAKE_CURRENT_LIST_DIR}/../src/poolset
+            ${CMAKE_CURRENT_LIST_DIR}/../src/include
             ${CMAKE_CURRENT_LIST_DIR}/../src/backend)
 target_link_libraries(capbuddy PUBLIC sel4 sel4vka utils capbuddy_Config)
 # Checked warning-free against upstream libsel4 and seL4_libs (docs/real-sel4.md).

@@ -14,7 +14,7 @@
 #include <sel4/sel4.h>
 #include <vka/vka.h>
 
-#include "pool.h"
+#include "backing.h"
 #include "slots.h"
 
 struct cb_backend {

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "slots.h"
 
+#include "cb_tunables.h"
+
 #include <string.h>
 
 int cb_slots_init(struct cb_slots *s, uintptr_t first, uintptr_t count,
                   void *(*alloc)(void *, size_t), void *cookie, size_t *meta)
 {
     memset(s, 0, sizeof(*s));
-    s->cap = 8;
+    s->cap = CB_SLOTS_INITIAL_EXTENTS;
     s->ext = alloc(cookie, s->cap * sizeof(*s->ext));
     if (!s->ext) {
         return -1;

@@ -33,5 +33,19 @@ bool cb_slots_reserve(struct cb_slots *s, void *(*alloc)(void *, size_t),
                       void (*release)(void *, void *, size_t), void *cookie, size_t *meta);
 /* Give back 2^order slots from first (merges with neighbours; never allocates). */
 void cb_slots_give(struct cb_slots *s, uintptr_t first, unsigned order);
+/* What the window holds, for the integrity walk: slots handed out, ranges handed out, bytes
+ * of metadata it owns. */
+static inline uintptr_t cb_slots_used(const struct cb_slots *s)
+{
+    return s->used;
+}
+static inline size_t cb_slots_ranges(const struct cb_slots *s)
+{
+    return s->ranges;
+}
+static inline size_t cb_slots_meta_bytes(const struct cb_slots *s)
+{
+    return s->cap * sizeof(*s->ext);
+}
 void cb_slots_fini(struct cb_slots *s, void (*release)(void *, void *, size_t), void *cookie,
                    size_t *meta);

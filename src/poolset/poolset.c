@@ -1,15 +1,36 @@
 /*
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * Buckets and the pending list: doubly linked, O(1) to move a pool between them.
+ * The pool set's bookkeeping: buckets and the pending list (doubly linked, O(1) to move a
+ * pool between them), the cptr and paddr indexes, the walk over the pools, the metadata
+ * count. No seL4 type and no kernel call here.
  */
 #include "poolset.h"
 
 #include <string.h>
 
-void cb_poolset_init(struct cb_poolset *s)
+void cb_poolset_init(struct cb_poolset *s, struct cb_backend *be,
+                     const struct capbuddy_config *cfg)
 {
     memset(s, 0, sizeof(*s));
+    s->be = be;
+    s->cfg = cfg;
+}
+
+void *cb_meta_alloc(struct cb_meta *m, size_t bytes)
+{
+    void *p = m->alloc(m->cookie, bytes);
+    if (p) {
+        m->bytes += bytes;
+        cb_meta_note(m);
+    }
+    return p;
+}
+
+void cb_meta_free(struct cb_meta *m, void *ptr, size_t bytes)
+{
+    m->release(m->cookie, ptr, bytes);
+    m->bytes -= bytes;
 }
 
 static bool is_whole(const struct cb_pool *p)
@@ -69,14 +90,11 @@ static void link_pool(struct cb_poolset *s, struct cb_pool *p, unsigned bucket)
     }
 }
 
-/* Called after every tree change; O(1). */
-void cb_poolset_rebucket(struct cb_poolset *s, struct cb_pool *p)
+/* cb_poolset_rebucket's slow half: the largest free run changed. O(1). */
+void cb_poolset__move(struct cb_poolset *s, struct cb_pool *p, unsigned bucket)
 {
-    unsigned want = (unsigned)cb_pool_bucket_of(p);
-    if (want != p->bucket) {
-        unlink_pool(s, p);
-        link_pool(s, p, want);
-    }
+    unlink_pool(s, p);
+    link_pool(s, p, bucket);
 }
 
 void cb_poolset_make_pending(struct cb_poolset *s, struct cb_pool *p)
@@ -106,7 +124,7 @@ static struct cb_pool **chain_of(struct cb_pool *p, bool by_paddr)
 
 static size_t hash(uint64_t key, unsigned bits)
 {
-    return bits ? (size_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - bits)) : 0;
+    return (size_t)cb_index__hash(key, bits);
 }
 
 static void index_insert(struct cb_index *ix, struct cb_pool *p, bool by_paddr)
@@ -127,8 +145,7 @@ static void index_remove(struct cb_index *ix, struct cb_pool *p, bool by_paddr)
     ix->count--;
 }
 
-static bool index_grow(struct cb_index *ix, bool by_paddr, void *(*alloc)(void *, size_t),
-                       void (*release)(void *, void *, size_t), void *cookie, size_t *meta)
+static bool index_grow(struct cb_index *ix, bool by_paddr, struct cb_meta *m)
 {
     /* Keep the load factor at or below one half. The old size is computed once: the analyzer
      * (clang-tidy) does not follow ix->bits through the copy below and reports the shift. */
@@ -136,14 +153,14 @@ static bool index_grow(struct cb_index *ix, bool by_paddr, void *(*alloc)(void *
     if (ix->slot && 2 * (ix->count + 1) <= old_n) {
         return true;
     }
-    unsigned bits = ix->slot ? ix->bits + 1 : 4;
+    unsigned bits = ix->slot ? ix->bits + 1 : CB_INDEX_INITIAL_BITS;
     size_t n = (size_t)1 << bits;
-    struct cb_pool **slot = alloc(cookie, n * sizeof(*slot));
+    struct cb_pool **slot = m->alloc(m->cookie, n * sizeof(*slot));
     if (!slot) {
         return false;
     }
     memset(slot, 0, n * sizeof(*slot));
-    *meta += n * sizeof(*slot);
+    m->bytes += n * sizeof(*slot);
     struct cb_index old = *ix;
     ix->slot = slot;
     ix->bits = bits;
@@ -157,17 +174,15 @@ static bool index_grow(struct cb_index *ix, bool by_paddr, void *(*alloc)(void *
         }
     }
     if (old.slot) {
-        release(cookie, old.slot, old_n * sizeof(*old.slot));
-        *meta -= old_n * sizeof(*old.slot);
+        m->release(m->cookie, old.slot, old_n * sizeof(*old.slot));
+        m->bytes -= old_n * sizeof(*old.slot);
     }
     return true;
 }
 
-bool cb_poolset_reserve(struct cb_poolset *s, void *(*alloc)(void *, size_t),
-                        void (*release)(void *, void *, size_t), void *cookie, size_t *meta)
+bool cb_poolset_reserve(struct cb_poolset *s)
 {
-    return index_grow(&s->by_cptr, false, alloc, release, cookie, meta) &&
-           index_grow(&s->by_paddr, true, alloc, release, cookie, meta);
+    return index_grow(&s->by_cptr, false, &s->meta) && index_grow(&s->by_paddr, true, &s->meta);
 }
 
 void cb_poolset_add(struct cb_poolset *s, struct cb_pool *p)
@@ -189,20 +204,6 @@ void cb_poolset_remove(struct cb_poolset *s, struct cb_pool *p)
     s->npools[p->device]--;
 }
 
-struct cb_pool *cb_poolset_by_cptr(const struct cb_poolset *s, uintptr_t cptr)
-{
-    if (!s->by_cptr.slot) {
-        return NULL;
-    }
-    struct cb_pool *p = s->by_cptr.slot[hash(cptr >> CB_INDEX_CPTR_SHIFT, s->by_cptr.bits)];
-    for (; p; p = p->cnext) {
-        if (cptr >= p->b.first && cptr - p->b.first < cb_pool_frames(p)) {
-            return p;
-        }
-    }
-    return NULL;
-}
-
 struct cb_pool *cb_poolset_by_paddr(const struct cb_poolset *s, uint64_t paddr)
 {
     if (!s->by_paddr.slot) {
@@ -210,24 +211,73 @@ struct cb_pool *cb_poolset_by_paddr(const struct cb_poolset *s, uint64_t paddr)
     }
     struct cb_pool *p = s->by_paddr.slot[hash(paddr >> CB_INDEX_PADDR_SHIFT, s->by_paddr.bits)];
     for (; p; p = p->pnext) {
-        if (paddr >= p->b.paddr && ((paddr - p->b.paddr) >> 12) < cb_pool_frames(p)) {
+        if (paddr >= p->b.paddr && ((paddr - p->b.paddr) >> CB_PAGE_BITS) < cb_pool_frames(p)) {
             return p;
         }
     }
     return NULL;
 }
 
-void cb_poolset_fini(struct cb_poolset *s, void (*release)(void *, void *, size_t), void *cookie,
-                     size_t *meta)
+void cb_poolset_fini(struct cb_poolset *s)
 {
     struct cb_index *ix[2] = {&s->by_cptr, &s->by_paddr};
     for (int i = 0; i < 2; i++) {
         if (ix[i]->slot) {
-            release(cookie, ix[i]->slot, ((size_t)1 << ix[i]->bits) * sizeof(*ix[i]->slot));
-            *meta -= ((size_t)1 << ix[i]->bits) * sizeof(*ix[i]->slot);
+            size_t bytes = ((size_t)1 << ix[i]->bits) * sizeof(*ix[i]->slot);
+            s->meta.release(s->meta.cookie, ix[i]->slot, bytes);
+            s->meta.bytes -= bytes;
         }
         ix[i]->slot = NULL;
     }
+}
+
+size_t cb_poolset_meta_bytes(const struct cb_poolset *s)
+{
+    size_t bytes = (s->npools[0] + s->npools[1]) * sizeof(struct cb_pool);
+    const struct cb_index *ix[2] = {&s->by_cptr, &s->by_paddr};
+    for (int i = 0; i < 2; i++) {
+        if (ix[i]->slot) {
+            bytes += ((size_t)1 << ix[i]->bits) * sizeof(struct cb_pool *);
+        }
+    }
+    return bytes;
+}
+
+/* ---- walking the pools --------------------------------------------------------------- */
+
+#define WALK_LISTS (2 * CB_BUCKETS) /* bucket lists; the pending list comes after them */
+
+void cb_poolset_iter_init(struct cb_pool_iter *it, const struct cb_poolset *s, unsigned which)
+{
+    it->s = s;
+    it->which = which;
+    it->next = NULL;
+    it->list = which & CB_WALK_BUCKETS ? 0 : WALK_LISTS;
+    if (it->list < WALK_LISTS) {
+        it->next = s->bucket[0][0];
+    } else if (which & CB_WALK_PENDING) {
+        it->next = s->pending;
+    } else {
+        it->list = WALK_LISTS + 1;
+    }
+}
+
+struct cb_pool *cb_poolset_iter_next(struct cb_pool_iter *it)
+{
+    while (!it->next) {
+        if (it->list >= WALK_LISTS) {
+            return NULL;
+        }
+        it->list++;
+        if (it->list < WALK_LISTS) {
+            it->next = it->s->bucket[it->list / CB_BUCKETS][it->list % CB_BUCKETS];
+        } else if (it->which & CB_WALK_PENDING) {
+            it->next = it->s->pending;
+        }
+    }
+    struct cb_pool *p = it->next;
+    it->next = p->next;
+    return p;
 }
 
 /* ---- integrity walk ----------------------------------------------------------------- */

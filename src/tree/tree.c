@@ -101,10 +101,34 @@ int cb_tree_check_free(const struct cb_tree *t, unsigned long index, unsigned or
     return start == index ? CB_TREE_ERR_WRONG_ORDER : CB_TREE_ERR_INSIDE;
 }
 
-bool cb_tree_is_allocated(const struct cb_tree *t, unsigned long index, unsigned order)
+int cb_tree_largest_free_order_after_free(const struct cb_tree *t, unsigned long index,
+                                          unsigned order)
 {
-    return check_run(t, index, order) == CB_TREE_OK &&
-           cb_tree__map_test(t->alloc_map, cb_tree__bit_of(order, index >> order));
+    unsigned o = order;
+    unsigned long block = index >> order;
+    while (o < t->size_order && cb_tree__map_test(t->free_map, cb_tree__bit_of(o, block ^ 1))) {
+        block >>= 1;
+        o++;
+    }
+    int largest = cb_tree_largest_free_order(t);
+    return (int)o > largest ? (int)o : largest;
+}
+
+long cb_tree_map_next(const cb_tree_word_t *map, unsigned size_order, unsigned order,
+                      unsigned long from)
+{
+    unsigned off = cb_tree_order_tab[order].off;
+    unsigned b = off + (unsigned)from, end = off + (1u << (size_order - order));
+    while (b < end) {
+        unsigned w = b >> LOGW;
+        cb_tree_word_t word = map[w] >> (b & (W - 1));
+        if (word) {
+            b += cb_tree__ctz_word(word);
+            return b < end ? (long)(b - off) : -1;
+        }
+        b = (w + 1) << LOGW;
+    }
+    return -1;
 }
 
 /* ---- integrity walk ------------------------------------------------------------------ */

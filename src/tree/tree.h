@@ -27,10 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* K: log2 of the frames of the largest pool. Compile-time so that the tables fold. */
-#ifndef CB_TREE_MAX_ORDER
-#define CB_TREE_MAX_ORDER 10
-#endif
+#include "cb_tunables.h" /* CB_TREE_MAX_ORDER (K) */
+
 #if CB_TREE_MAX_ORDER < 0 || CB_TREE_MAX_ORDER > 10
 #error "CB_TREE_MAX_ORDER must be 0..10"
 #endif
@@ -72,13 +70,14 @@ enum cb_tree_error {
     CB_TREE_ERR_INSIDE = -8,        /* free: index lies inside an allocation starting before it */
 };
 
+/* The scalars every operation reads come first: one cache line with the first map words. */
 struct cb_tree {
-    cb_tree_word_t free_map[CB_TREE_MAP_WORDS];
-    cb_tree_word_t alloc_map[CB_TREE_MAP_WORDS];
     uint64_t summary; /* at most 64 words: 2^11 bits / 32 */
     uint32_t orders;
     uint32_t nfree;
     uint8_t size_order; /* this tree manages frames [0, 2^size_order) */
+    cb_tree_word_t free_map[CB_TREE_MAP_WORDS];
+    cb_tree_word_t alloc_map[CB_TREE_MAP_WORDS];
 };
 
 _Static_assert(CB_TREE_MAP_WORDS <= 64, "summary must cover every map word");
@@ -121,8 +120,14 @@ static inline unsigned cb_tree_size_order(const struct cb_tree *t)
     return t->size_order;
 }
 
+/* The largest free order the tree would have once the allocation (index, order) is freed
+ * (it must be one): what a deferred free will leave, without doing it. */
+int cb_tree_largest_free_order_after_free(const struct cb_tree *t, unsigned long index,
+                                          unsigned order);
+
 /* True iff (index, order) was handed out by one allocation of exactly that order. */
-bool cb_tree_is_allocated(const struct cb_tree *t, unsigned long index, unsigned order);
+static inline bool cb_tree_is_allocated(const struct cb_tree *t, unsigned long index,
+                                        unsigned order);
 
 /*
  * The allocation holding frame index: its first frame and order. Returns CB_TREE_OK,
@@ -133,6 +138,19 @@ int cb_tree_find_allocation(const struct cb_tree *t, unsigned long index, unsign
 
 /* Classify a free that would be refused; CB_TREE_OK if (index, order) may be freed. */
 int cb_tree_check_free(const struct cb_tree *t, unsigned long index, unsigned order);
+
+/*
+ * Maps with the tree's layout (one bit per block of every order, orders back to back), for
+ * bookkeeping beside the tree such as the pool set's quarantine map.
+ */
+static inline bool cb_tree_map_test(const cb_tree_word_t *map, unsigned long index,
+                                    unsigned order);
+static inline void cb_tree_map_set(cb_tree_word_t *map, unsigned long index, unsigned order);
+static inline void cb_tree_map_clear(cb_tree_word_t *map, unsigned long index, unsigned order);
+/* The first block of `order` at or after block `from` whose bit is set, or -1. Word-wise:
+ * costs the set bits and the words, not the blocks. */
+long cb_tree_map_next(const cb_tree_word_t *map, unsigned size_order, unsigned order,
+                      unsigned long from);
 
 /* Integrity walk (O(frames)): 0 if every invariant above holds, else a negative line tag. */
 int cb_tree_check(const struct cb_tree *t);
@@ -224,6 +242,24 @@ CB_TREE__INLINE bool cb_tree__map_test(const cb_tree_word_t *map, unsigned b)
     return (map[b >> CB_TREE_LOG_WORD_BITS] & cb_tree__word_bit(b)) != 0;
 }
 
+CB_TREE__INLINE bool cb_tree_map_test(const cb_tree_word_t *map, unsigned long index,
+                                      unsigned order)
+{
+    return cb_tree__map_test(map, cb_tree__bit_of(order, index >> order));
+}
+
+CB_TREE__INLINE void cb_tree_map_set(cb_tree_word_t *map, unsigned long index, unsigned order)
+{
+    unsigned b = cb_tree__bit_of(order, index >> order);
+    map[b >> CB_TREE_LOG_WORD_BITS] |= cb_tree__word_bit(b);
+}
+
+CB_TREE__INLINE void cb_tree_map_clear(cb_tree_word_t *map, unsigned long index, unsigned order)
+{
+    unsigned b = cb_tree__bit_of(order, index >> order);
+    map[b >> CB_TREE_LOG_WORD_BITS] &= ~cb_tree__word_bit(b);
+}
+
 /* ---- free-block bookkeeping: the only writers of free_map, summary and orders -------- */
 
 CB_TREE__INLINE void cb_tree__free_add(struct cb_tree *t, unsigned o, unsigned long block)
@@ -281,6 +317,14 @@ CB_TREE__INLINE long cb_tree_alloc(struct cb_tree *t, unsigned order)
     t->alloc_map[b >> CB_TREE_LOG_WORD_BITS] |= cb_tree__word_bit(b);
     t->nfree = t->nfree - (1u << order);
     return (long)(block << order);
+}
+
+CB_TREE__INLINE bool cb_tree_is_allocated(const struct cb_tree *t, unsigned long index,
+                                          unsigned order)
+{
+    return order <= cb_tree__size(t) && index < (1ul << cb_tree__size(t)) &&
+           (index & ((1ul << order) - 1)) == 0 &&
+           cb_tree__map_test(t->alloc_map, cb_tree__bit_of(order, index >> order));
 }
 
 /* Fast path budget: a bit test and clear, one buddy test per merge, one free_add. */
