@@ -15,7 +15,8 @@
 #   them); under valgrind they would add 170 s.
 # - Not bench/smoke_deterministic and bench/smoke_plot: their command is `cmake -P`, so
 #   memcheck would check cmake, not our code (the bench binary they start is covered by the
-#   other bench/smoke_* tests).
+#   other bench/smoke_* tests). Not budget/*: their command is a shell script that runs the
+#   binary under callgrind itself.
 # CAPBUDDY_VALGRIND_ALL=1 runs every test (about 9 minutes here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,9 +34,9 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
 fi
 cmake --build "$build" -j "$jobs"
 
-skip='^bench/smoke_(deterministic|plot)$|_aarch64($|_)'
+skip='^bench/smoke_(deterministic|plot)$|^budget/|_aarch64($|_)'
 if [ "${CAPBUDDY_VALGRIND_ALL:-0}" = 1 ]; then
-    skip='^bench/smoke_(deterministic|plot)$'
+    skip='^bench/smoke_(deterministic|plot)$|^budget/'
 fi
 rm -f "$build"/Testing/Temporary/MemoryChecker.*.log
 if ! ctest --test-dir "$build" -T memcheck -j "$jobs" --output-on-failure --timeout 900 \
