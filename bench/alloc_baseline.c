@@ -13,7 +13,7 @@
  */
 #include "bench.h"
 
-#include <capbuddy/parent.h>
+#include <cbhost/parent.h>
 #include <vka/object.h>
 
 #include <stdlib.h>

@@ -7,7 +7,7 @@
 #include "bench.h"
 
 #include <capbuddy/capbuddy.h>
-#include <capbuddy/parent.h>
+#include <cbhost/parent.h>
 
 #include <string.h>
 

@@ -21,7 +21,7 @@
 #include "bench.h"
 
 #include <capbuddy/capbuddy.h>
-#include <capbuddy/parent.h>
+#include <cbhost/parent.h>
 #include <sel4runtime.h>
 
 #include <stdarg.h>

@@ -29,7 +29,7 @@
 #include "bench.h"
 
 #include <capbuddy/capbuddy.h>
-#include <capbuddy/parent.h>
+#include <cbhost/parent.h>
 #include <sel4runtime.h>
 
 #include <stdlib.h>

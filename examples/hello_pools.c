@@ -6,7 +6,7 @@
  * allocman's vka instead of the host parent.
  */
 #include <capbuddy/capbuddy.h>
-#include <capbuddy/parent.h>
+#include <cbhost/parent.h>
 #include <sel4runtime.h>
 #include <stdio.h>
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 #
-# Static checks: cppcheck and clang-tidy (checks in .clang-tidy) over src/, sim/, bench/,
+# Static checks: cppcheck and clang-tidy (checks in .clang-tidy) over src/, host/, sim/, bench/,
 # tests/ and examples/. Exits non-zero on any finding. Usage: tools/static-checks.sh [dir]
 # (default build-static; a CMake tree configured only for its compile_commands.json).
 #

@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * The self-test on the host seL4 model, with the host parent (include/capbuddy/parent.h)
+ * The self-test on the host seL4 model, with the host parent (host/parent/include/cbhost/parent.h)
  * in allocman's place: the lower half of the root CNode's empty slots for the parent, the
  * upper half for CapBuddy, as main_sel4.c does on the kernel.
  *   selftest [counts] [--cnode-bits N] [--fan-out N] [--real FILE]
@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <capbuddy/parent.h>
+#include <cbhost/parent.h>
 #include <sel4host/host.h>
 #include <sel4runtime.h>
 #include "selftest.h"

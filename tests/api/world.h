@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include <capbuddy/capbuddy.h>
-#include <capbuddy/parent.h>
+#include <cbhost/parent.h>
 #include <capbuddy/vka_pool.h>
 #include <sel4/sel4.h>
 #include <sel4host/host.h>

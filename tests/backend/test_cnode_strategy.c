@@ -12,7 +12,7 @@
 #include "cbtest.h"
 
 #include <capbuddy/capbuddy.h>
-#include <capbuddy/parent.h>
+#include <cbhost/parent.h>
 #include <sel4host/host.h>
 #include <sel4runtime.h>
 #include <vka/object.h>

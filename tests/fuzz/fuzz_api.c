@@ -15,7 +15,7 @@
  * At the end everything is torn down and the model's accounting must be back at boot values.
  */
 #include <capbuddy/capbuddy.h>
-#include <capbuddy/parent.h>
+#include <cbhost/parent.h>
 #include <capbuddy/vka_pool.h>
 #include <sel4host/host.h>
 #include <sel4runtime.h>

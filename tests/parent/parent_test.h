@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include <capbuddy/parent.h>
+#include <cbhost/parent.h>
 #include <sel4/sel4.h>
 #include <sel4host/host.h>
 #include <sel4runtime.h>

@@ -1,12 +1,12 @@
 /*
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * cb_parent: bootinfo to allocator, and the vka_t glue. See include/capbuddy/parent.h.
+ * cb_parent: bootinfo to allocator, and the vka_t glue. See include/cbhost/parent.h.
  * The untyped side is split.c, the slot side cslots.c; this file validates arguments
  * (so that the layers below only see well-formed requests) and keeps the metadata
  * accounting.
  */
-#include <capbuddy/parent.h>
+#include <cbhost/parent.h>
 
 #include <stdio.h>
 #include <stdlib.h>
