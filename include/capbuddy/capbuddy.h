@@ -11,6 +11,12 @@
  * Every function validates all of its input before changing anything: a call that returns
  * an error has changed nothing (no slot, untyped, cap or metadata byte is lost), and logs a
  * line when CAPBUDDY_LOG is defined.
+ *
+ * Thread safety: none inside. A capbuddy_t and everything it hands out belong to whoever
+ * calls it; calls on one allocator must be serialised by the caller (one lock around every
+ * call, or one allocator per thread or core). Distinct allocators share no state, and the
+ * library has no global state, so they may be used concurrently. The metadata and scrub
+ * hooks are called from inside the calls, under the caller's serialisation.
  */
 #pragma once
 
@@ -22,7 +28,15 @@
 #include <vka/cspacepath_t.h>
 #include <vka/vka.h>
 
-/* Largest run: 2^10 frames (4 MiB), i.e. size_bits 12..22. */
+/* This header's version: CAPBUDDY_VERSION is major * 10000 + minor * 100 + patch. */
+#define CAPBUDDY_VERSION_MAJOR 0
+#define CAPBUDDY_VERSION_MINOR 1
+#define CAPBUDDY_VERSION_PATCH 0
+#define CAPBUDDY_VERSION                                                                           \
+    (CAPBUDDY_VERSION_MAJOR * 10000 + CAPBUDDY_VERSION_MINOR * 100 + CAPBUDDY_VERSION_PATCH)
+
+/* Largest run: 2^10 frames (4 MiB), i.e. size_bits 12..22. The library checks at compile
+ * time that this is its pool tree's order (CB_TREE_MAX_ORDER). */
 #define CAPBUDDY_MAX_ORDER 10
 
 /* Results: 0 or one of these. */
@@ -151,7 +165,9 @@ struct capbuddy_stats {
 };
 void capbuddy_stats(const capbuddy_t *cb, struct capbuddy_stats *st);
 
-/* Check every invariant of every pool and index. 0 if all hold. */
+/* Check every invariant of every pool and index. 0 if all hold; CAPBUDDY_ERR_INVALID for
+ * NULL; else where the first broken invariant was found, -(file * 10000 + line) (a bug:
+ * report it with the number). */
 int capbuddy_check(const capbuddy_t *cb);
 
 /* Give every pool back to the parent and free all metadata. Runs still allocated are

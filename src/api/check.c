@@ -6,12 +6,7 @@
  */
 #include "internal.h"
 
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            return -__LINE__;                                                                      \
-        }                                                                                          \
-    } while (0)
+#define CHECK(cond) CB_CHECK(CB_CHECK_FILE_API, cond)
 
 static int check_hot(const capbuddy_t *cb)
 {

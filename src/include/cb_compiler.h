@@ -21,3 +21,19 @@
 #else
 #define CB_LOG(...) ((void)0)
 #endif
+
+/*
+ * The integrity walkers (cb_tree_check, cb_poolset_check, capbuddy_check) return 0, or where
+ * the first broken invariant was found: -(file * 10000 + line), file one of CB_CHECK_FILE_*.
+ * Unambiguous across files, and never one of the CAPBUDDY_ERR_* codes (all above -100).
+ */
+#define CB_CHECK_FILE_TREE    1 /* src/tree/tree.c */
+#define CB_CHECK_FILE_POOLSET 2 /* src/poolset/poolset.c */
+#define CB_CHECK_FILE_API     3 /* src/api/check.c */
+#define CB_CHECK_FAILED(file) (-((file) * 10000 + __LINE__))
+#define CB_CHECK(file, cond)                                                                       \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            return CB_CHECK_FAILED(file);                                                          \
+        }                                                                                          \
+    } while (0)

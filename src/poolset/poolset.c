@@ -282,12 +282,7 @@ struct cb_pool *cb_poolset_iter_next(struct cb_pool_iter *it)
 
 /* ---- integrity walk ----------------------------------------------------------------- */
 
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            return -__LINE__;                                                                     \
-        }                                                                                         \
-    } while (0)
+#define CHECK(cond) CB_CHECK(CB_CHECK_FILE_POOLSET, cond)
 
 static int check_pool(const struct cb_poolset *s, const struct cb_pool *p)
 {

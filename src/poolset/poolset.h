@@ -122,7 +122,8 @@ void cb_poolset_fini(struct cb_poolset *s);
 /* Bytes of metadata the set itself owns: its pools and its index tables. */
 size_t cb_poolset_meta_bytes(const struct cb_poolset *s);
 
-/* Every invariant of the set and of each pool's tree. 0 if all hold. */
+/* Every invariant of the set and of each pool's tree: 0 if all hold, else where the first
+ * broken one was found (CB_CHECK_FAILED). */
 int cb_poolset_check(const struct cb_poolset *s);
 
 /*

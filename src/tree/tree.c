@@ -5,6 +5,8 @@
  */
 #include "tree.h"
 
+#include "cb_compiler.h"
+
 #define K    CB_TREE_MAX_ORDER
 #define W    CB_TREE_WORD_BITS
 #define LOGW CB_TREE_LOG_WORD_BITS
@@ -133,12 +135,7 @@ long cb_tree_map_next(const cb_tree_word_t *map, unsigned size_order, unsigned o
 
 /* ---- integrity walk ------------------------------------------------------------------ */
 
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            return -__LINE__;                                                                      \
-        }                                                                                          \
-    } while (0)
+#define CHECK(cond) CB_CHECK(CB_CHECK_FILE_TREE, cond)
 
 static unsigned popcount_map(const cb_tree_word_t *map)
 {

@@ -152,7 +152,8 @@ static inline void cb_tree_map_clear(cb_tree_word_t *map, unsigned long index, u
 long cb_tree_map_next(const cb_tree_word_t *map, unsigned size_order, unsigned order,
                       unsigned long from);
 
-/* Integrity walk (O(frames)): 0 if every invariant above holds, else a negative line tag. */
+/* Integrity walk (O(frames)): 0 if every invariant above holds, else where the first broken
+ * one was found (CB_CHECK_FAILED in cb_compiler.h). */
 int cb_tree_check(const struct cb_tree *t);
 
 const char *cb_tree_strerror(int err);
