@@ -53,46 +53,81 @@ static CB_NOINLINE int free_quarantine(capbuddy_t *cb, struct cb_pool *p, seL4_C
 }
 
 /* TRUST: a single RAM frame becomes the hot frame, unless it is its pool's last and the pool
- * would go back to the parent now (more empty pools than spares). */
+ * would go back to the parent now (more empty pools than spares). The frame is in its pool's
+ * range (the cptr index said so), so its allocation bit alone tells a valid free. */
 static inline bool keep_hot(const capbuddy_t *cb, const struct cb_pool *p, unsigned long index,
-                            unsigned order, bool was_hot)
+                            unsigned order)
 {
-    return order == 0 && !was_hot && !p->device && cb_tree_is_allocated(&p->tree, index, 0) &&
+    return order == 0 && !p->device && cb_tree_frame_is_allocated(&p->tree, index) &&
            (p->nlive > 1 || cb->set.nempty < cb->cfg.spare_pools);
 }
 
-int capbuddy_free(capbuddy_t *cb, seL4_CPtr cptr, seL4_Word size_bits)
+static inline int make_hot(capbuddy_t *cb, struct cb_pool *p, unsigned long index)
 {
-    if (cb_unlikely(!cb || size_bits < MIN_BITS || size_bits > MAX_BITS)) {
-        return CAPBUDDY_ERR_INVALID;
-    }
-    struct cb_pool *p = cb_poolset_by_cptr(&cb->set, cptr);
-    if (cb_unlikely(!p)) {
-        CB_LOG("free: cptr %lu is not in a pool", (unsigned long)cptr);
-        return CAPBUDDY_ERR_NOT_POOL;
-    }
-    unsigned long index = (unsigned long)(cptr - p->b.first);
-    if (cb_unlikely(cb->cfg.policy != CAPBUDDY_POLICY_TRUST)) {
-        return free_quarantine(cb, p, cptr, index, size_bits);
-    }
+    cb->hot_pool = p;
+    cb->hot_index = index;
+    cb->set.nempty += p->nlive == 1;
+    return CAPBUDDY_OK;
+}
+
+/* TRUST, into the tree: no quarantine, the tree's own free validates and frees in one pass. */
+static CB_NOINLINE int free_tree(capbuddy_t *cb, struct cb_pool *p, seL4_CPtr cptr,
+                                 unsigned long index, seL4_Word size_bits)
+{
     unsigned order = (unsigned)(size_bits - MIN_BITS);
-    bool was_hot = cb->hot_pool == p && cb->hot_index == index;
-    cb_api_drain_hot(cb);
-    if (keep_hot(cb, p, index, order, was_hot)) {
-        cb->hot_pool = p;
-        cb->hot_index = index;
-        cb->set.nempty += p->nlive == 1;
-        return CAPBUDDY_OK;
-    }
-    /* No quarantine under TRUST: the tree's own free validates and frees in one pass. */
     int err = cb_tree_free(&p->tree, index, order);
     if (cb_unlikely(err)) {
         return refuse(cptr, size_bits, err);
     }
     p->nlive -= 1u << order;
-    cb_poolset_rebucket(&cb->set, p);
     if (cb_unlikely(p->nlive == 0)) {
+        cb_poolset_rebucket(&cb->set, p);
         cb_poolset_emptied(&cb->set, p);
+        return CAPBUDDY_OK;
     }
+    cb_poolset_rebucket(&cb->set, p);
     return CAPBUDDY_OK;
+}
+
+/* TRUST with a hot frame waiting: finish its free first (unless this is the same frame,
+ * which is then refused as the tree refuses it). */
+static CB_NOINLINE int free_after_drain(capbuddy_t *cb, struct cb_pool *p, seL4_CPtr cptr,
+                                        unsigned long index, seL4_Word size_bits)
+{
+    bool was_hot = cb->hot_pool == p && cb->hot_index == index;
+    cb_api_drain_hot_slow(cb);
+    if (!was_hot && keep_hot(cb, p, index, (unsigned)(size_bits - MIN_BITS))) {
+        return make_hot(cb, p, index);
+    }
+    return free_tree(cb, p, cptr, index, size_bits);
+}
+
+static CB_COLD int free_not_pool(const capbuddy_t *cb, seL4_CPtr cptr, seL4_Word size_bits)
+{
+    (void)cptr;
+    if (!cb || size_bits - MIN_BITS > CB_TREE_MAX_ORDER) {
+        return CAPBUDDY_ERR_INVALID;
+    }
+    CB_LOG("free: cptr %lu is not in a pool", (unsigned long)cptr);
+    return CAPBUDDY_ERR_NOT_POOL;
+}
+
+int capbuddy_free(capbuddy_t *cb, seL4_CPtr cptr, seL4_Word size_bits)
+{
+    struct cb_pool *p;
+    if (cb_unlikely(!cb || size_bits - MIN_BITS > CB_TREE_MAX_ORDER ||
+                    (p = cb_poolset_by_cptr(&cb->set, cptr)) == NULL)) {
+        return free_not_pool(cb, cptr, size_bits);
+    }
+    unsigned long index = (unsigned long)(cptr - p->b.first);
+    if (cb_unlikely(cb->cfg.policy != CAPBUDDY_POLICY_TRUST)) {
+        return free_quarantine(cb, p, cptr, index, size_bits);
+    }
+    if (cb_unlikely(cb->hot_pool != NULL)) {
+        return free_after_drain(cb, p, cptr, index, size_bits);
+    }
+    if (keep_hot(cb, p, index, (unsigned)(size_bits - MIN_BITS))) {
+        return make_hot(cb, p, index);
+    }
+    return free_tree(cb, p, cptr, index, size_bits);
 }

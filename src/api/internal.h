@@ -45,7 +45,30 @@ static inline void cb_api_drain_hot(capbuddy_t *cb)
     }
 }
 
-/* Fill the answer for 2^order frames from index of pool p (alloc.c). */
+/* Fill the answer for 2^order frames from index of pool p: every field of it. */
+static inline void cb_api_fill_path_inline(const capbuddy_t *cb, const struct cb_pool *p,
+                                           unsigned long index, unsigned order,
+                                           cspacepath_t *res)
+{
+    res->root = cb->cfg.cspace_root;
+    res->capPtr = (seL4_CPtr)(p->b.first + index);
+    res->capDepth = seL4_WordBits;
+    if (cb->be.cnode_per_pool) {
+        /* dest names the pool's CNode (its first-level slot), offset the slot in it */
+        res->dest = (seL4_Word)p->b.cn_slot;
+        res->destDepth = seL4_WordBits - cb->be.l2_bits;
+        res->offset = index;
+    } else {
+        res->dest = cb->cfg.cspace_root;
+        res->destDepth = seL4_WordBits;
+        res->offset = res->capPtr;
+    }
+    res->window = (seL4_Word)1 << order;
+}
+_Static_assert(sizeof(cspacepath_t) == 7 * sizeof(seL4_Word),
+               "cb_api_fill_path_inline sets every field of cspacepath_t");
+
+/* The same, out of line (alloc.c). */
 void cb_api_fill_path(const capbuddy_t *cb, const struct cb_pool *p, unsigned long index,
                       unsigned order, cspacepath_t *res);
 

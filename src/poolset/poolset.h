@@ -158,10 +158,11 @@ static inline struct cb_pool *cb_poolset_by_cptr(const struct cb_poolset *s, uin
     if (cb_unlikely(!s->by_cptr.slot)) {
         return NULL;
     }
-    struct cb_pool *p =
-        s->by_cptr.slot[(size_t)cb_index__hash(cptr >> CB_INDEX_CPTR_SHIFT, s->by_cptr.bits)];
+    /* A table exists: bits >= CB_INDEX_INITIAL_BITS > 0, so no test for an empty hash. */
+    uint64_t key = cptr >> CB_INDEX_CPTR_SHIFT;
+    struct cb_pool *p = s->by_cptr.slot[(key * 0x9e3779b97f4a7c15ull) >> (64 - s->by_cptr.bits)];
     for (; p; p = p->cnext) {
-        if (cb_likely(cptr >= p->b.first && cptr - p->b.first < cb_pool_frames(p))) {
+        if (cb_likely(cptr - p->b.first < cb_pool_frames(p))) { /* unsigned: also cptr >= */
             return p;
         }
     }
@@ -172,10 +173,26 @@ static inline struct cb_pool *cb_poolset_by_cptr(const struct cb_poolset *s, uin
 /* Errors are the public CAPBUDDY_ERR_* codes. */
 
 /* Classify a free of (index, order) from p under a quarantining policy: 0, or the tree's
- * error for it (a run waiting in quarantine counts as not allocated). Changes nothing. */
-int cb_pool_check_free(const struct cb_pool *p, unsigned long index, unsigned order);
+ * error for it (a run waiting in quarantine counts as not allocated). Changes nothing.
+ * Inline: a valid free is two bit tests; the rest is cb_pool_check_free_slow. */
+int cb_pool_check_free_slow(const struct cb_pool *p, unsigned long index, unsigned order);
+static inline int cb_pool_check_free(const struct cb_pool *p, unsigned long index,
+                                     unsigned order)
+{
+    if (cb_likely(cb_tree_is_allocated(&p->tree, index, order) &&
+                  !(p->nquar && cb_pool_qtest(p, index, order)))) {
+        return 0;
+    }
+    return cb_pool_check_free_slow(p, index, order);
+}
+
 /* Put a run, checked by cb_pool_check_free, in quarantine. */
-void cb_pool_quarantine(struct cb_pool *p, unsigned long index, unsigned order);
+static inline void cb_pool_quarantine(struct cb_pool *p, unsigned long index, unsigned order)
+{
+    p->nlive -= 1u << order;
+    cb_tree_map_set(p->qmap, index, order);
+    p->nquar += 1u << order;
+}
 /* Runs in quarantine (not frames). */
 unsigned long cb_pool_quarantined_runs(const struct cb_pool *p);
 

@@ -11,7 +11,7 @@
 
 #include "backend.h"
 
-int cb_pool_check_free(const struct cb_pool *p, unsigned long index, unsigned order)
+int cb_pool_check_free_slow(const struct cb_pool *p, unsigned long index, unsigned order)
 {
     int err = cb_tree_check_free(&p->tree, index, order);
     if (!err && p->nquar && cb_pool_qtest(p, index, order)) {
@@ -24,13 +24,6 @@ int cb_pool_check_free(const struct cb_pool *p, unsigned long index, unsigned or
         }
     }
     return err;
-}
-
-void cb_pool_quarantine(struct cb_pool *p, unsigned long index, unsigned order)
-{
-    p->nlive -= 1u << order;
-    cb_tree_map_set(p->qmap, index, order);
-    p->nquar += 1u << order;
 }
 
 unsigned long cb_pool_quarantined_runs(const struct cb_pool *p)

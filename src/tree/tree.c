@@ -30,6 +30,62 @@ int cb_tree_init(struct cb_tree *t, unsigned size_order)
     return CB_TREE_OK;
 }
 
+/* The slow halves: a split, a merge. Apart, so that the common cases keep few registers. */
+static __attribute__((noinline)) long alloc_split(struct cb_tree *t, unsigned o, unsigned order)
+{
+    return cb_tree__alloc_from(t, o, order);
+}
+
+static __attribute__((noinline)) int free_merge(struct cb_tree *t, unsigned long block,
+                                                unsigned order)
+{
+    unsigned o = order;
+    do {
+        cb_tree__free_remove(t, o, block ^ 1);
+        block >>= 1;
+        o++;
+    } while (o < t->size_order && cb_tree__map_test(t->free_map, cb_tree__bit_of(o, block ^ 1)));
+    cb_tree__free_add(t, o, block);
+    return CB_TREE_OK;
+}
+
+long cb_tree_alloc_any(struct cb_tree *t, unsigned order)
+{
+    if (order > t->size_order) {
+        return CB_TREE_ERR_ORDER;
+    }
+    unsigned avail = (unsigned)t->orders >> order;
+    if (avail == 0) {
+        return CB_TREE_ERR_FULL;
+    }
+    if (avail & 1) {
+        return cb_tree__alloc_from(t, order, order); /* a block of that order: no split */
+    }
+    return alloc_split(t, order + (unsigned)__builtin_ctz(avail), order);
+}
+
+int cb_tree_free_any(struct cb_tree *t, unsigned long index, unsigned order)
+{
+    if (order > t->size_order || index >= (1ul << t->size_order) ||
+        (index & ((1ul << order) - 1))) {
+        return cb_tree_check_free(t, index, order);
+    }
+    unsigned long block = index >> order;
+    unsigned b = cb_tree__bit_of(order, block);
+    cb_tree_word_t *aw = &t->alloc_map[b >> LOGW];
+    if (!(*aw & cb_tree__word_bit(b))) {
+        return cb_tree_check_free(t, index, order);
+    }
+    *aw &= ~cb_tree__word_bit(b);
+    t->nfree = t->nfree + (1u << order);
+    if (order < t->size_order &&
+        cb_tree__map_test(t->free_map, cb_tree__bit_of(order, block ^ 1))) {
+        return free_merge(t, block, order);
+    }
+    cb_tree__free_add(t, order, block); /* the buddy is not free: no merge */
+    return CB_TREE_OK;
+}
+
 /* Argument checks shared by alloc_at, free and the queries. */
 static inline int check_run(const struct cb_tree *t, unsigned long index, unsigned order)
 {

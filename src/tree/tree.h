@@ -94,6 +94,11 @@ int cb_tree_init(struct cb_tree *t, unsigned size_order);
  */
 static inline long cb_tree_alloc(struct cb_tree *t, unsigned order);
 
+/* cb_tree_alloc and cb_tree_free out of line, for every case; the inline ones keep the
+ * single-frame cases without a split or a merge and call these for the rest. */
+long cb_tree_alloc_any(struct cb_tree *t, unsigned order);
+int cb_tree_free_any(struct cb_tree *t, unsigned long index, unsigned order);
+
 /* Allocate exactly frames [index, index + 2^order). CB_TREE_ERR_BUSY if any is taken. */
 int cb_tree_alloc_at(struct cb_tree *t, unsigned long index, unsigned order);
 
@@ -119,6 +124,9 @@ static inline unsigned cb_tree_size_order(const struct cb_tree *t)
 {
     return t->size_order;
 }
+
+/* True iff frame index (below the tree's size) was handed out alone, by an alloc of order 0. */
+static inline bool cb_tree_frame_is_allocated(const struct cb_tree *t, unsigned long index);
 
 /* The largest free order the tree would have once the allocation (index, order) is freed
  * (it must be one): what a deferred free will leave, without doing it. */
@@ -289,21 +297,10 @@ CB_TREE__INLINE void cb_tree__free_remove(struct cb_tree *t, unsigned o, unsigne
     }
 }
 
-/*
- * Fast path budget: with a free block of the requested order this is one ctz over the
- * order mask, one over the summary, one over the word, and a handful of stores
- * (about 25 instructions on x86_64); each split adds one free_add.
- */
-CB_TREE__INLINE long cb_tree_alloc(struct cb_tree *t, unsigned order)
+/* Take the lowest free block of order o (one exists) and hand out its first 2^order frames,
+ * splitting o - order times. Inlined with constant orders by the callers below. */
+CB_TREE__INLINE long cb_tree__alloc_from(struct cb_tree *t, unsigned o, unsigned order)
 {
-    if (order > cb_tree__size(t)) {
-        return CB_TREE_ERR_ORDER;
-    }
-    unsigned avail = (unsigned)t->orders >> order;
-    if (avail == 0) {
-        return CB_TREE_ERR_FULL;
-    }
-    unsigned o = order + (unsigned)__builtin_ctz(avail);
     const struct cb_tree_order_info *oi = &cb_tree_order_tab[o];
     unsigned w = cb_tree__ctz64(t->summary & oi->rmask);
     unsigned long block = ((unsigned long)w << CB_TREE_LOG_WORD_BITS) +
@@ -320,6 +317,25 @@ CB_TREE__INLINE long cb_tree_alloc(struct cb_tree *t, unsigned order)
     return (long)(block << order);
 }
 
+/*
+ * Fast path budget (x86_64, measured by tests/budget): a single frame with a free block of
+ * order 0 is a test of the order mask, a ctz over the summary, one over the word, a clear, a
+ * set and the free count, the per-order constants folded (about 20 instructions). Every
+ * other case (another order, a split) is one call to cb_tree_alloc_any.
+ */
+CB_TREE__INLINE long cb_tree_alloc(struct cb_tree *t, unsigned order)
+{
+    if (__builtin_expect(order == 0 && (t->orders & 1), 1)) {
+        return cb_tree__alloc_from(t, 0, 0);
+    }
+    return cb_tree_alloc_any(t, order);
+}
+
+CB_TREE__INLINE bool cb_tree_frame_is_allocated(const struct cb_tree *t, unsigned long index)
+{
+    return cb_tree__map_test(t->alloc_map, cb_tree__bit_of(0, index));
+}
+
 CB_TREE__INLINE bool cb_tree_is_allocated(const struct cb_tree *t, unsigned long index,
                                           unsigned order)
 {
@@ -328,27 +344,26 @@ CB_TREE__INLINE bool cb_tree_is_allocated(const struct cb_tree *t, unsigned long
            cb_tree__map_test(t->alloc_map, cb_tree__bit_of(order, index >> order));
 }
 
-/* Fast path budget: a bit test and clear, one buddy test per merge, one free_add. */
+/*
+ * Fast path budget: a single frame whose buddy is not free is a range test, a bit test and
+ * clear, a buddy test and one free_add with constant orders (about 20 instructions). Every
+ * other case (another order, a merge, a refused free) is one call to cb_tree_free_any.
+ */
 CB_TREE__INLINE int cb_tree_free(struct cb_tree *t, unsigned long index, unsigned order)
 {
-    if (order > cb_tree__size(t) || index >= (1ul << cb_tree__size(t)) ||
-        (index & ((1ul << order) - 1))) {
-        return cb_tree_check_free(t, index, order);
+    if (__builtin_expect(order == 0 && index < (1ul << cb_tree__size(t)) && cb_tree__size(t) > 0,
+                         1)) {
+        unsigned b = cb_tree__bit_of(0, index);
+        unsigned w = b >> CB_TREE_LOG_WORD_BITS;
+        cb_tree_word_t bit = cb_tree__word_bit(b);
+        /* The buddy's bit is in the same word: order 0 starts at bit 0, and words are even. */
+        if (__builtin_expect((t->alloc_map[w] & bit) && !(t->free_map[w] & cb_tree__word_bit(b ^ 1)),
+                             1)) {
+            t->alloc_map[w] &= ~bit;
+            t->nfree = t->nfree + 1;
+            cb_tree__free_add(t, 0, index);
+            return CB_TREE_OK;
+        }
     }
-    unsigned long block = index >> order;
-    unsigned b = cb_tree__bit_of(order, block);
-    cb_tree_word_t *aw = &t->alloc_map[b >> CB_TREE_LOG_WORD_BITS];
-    if (!(*aw & cb_tree__word_bit(b))) {
-        return cb_tree_check_free(t, index, order);
-    }
-    *aw &= ~cb_tree__word_bit(b);
-    t->nfree = t->nfree + (1u << order);
-    unsigned o = order;
-    while (o < cb_tree__size(t) && cb_tree__map_test(t->free_map, cb_tree__bit_of(o, block ^ 1))) {
-        cb_tree__free_remove(t, o, block ^ 1);
-        block >>= 1;
-        o++;
-    }
-    cb_tree__free_add(t, o, block);
-    return CB_TREE_OK;
+    return cb_tree_free_any(t, index, order);
 }

@@ -12,8 +12,11 @@
  *   tree_o0     the tree alone: free + alloc of one frame whose buddy is allocated
  *   tree_mixed  the tree alone: alloc + free of orders 0..10 in turn on an empty tree (each
  *               pair splits and merges 10 - order times)
- *   trust       capbuddy_free + capbuddy_alloc of one run of 2^order frames, TRUST, in a pool
- *               full of runs of that order (order 0: the hot frame)
+ *   trust       capbuddy_free + capbuddy_alloc of one run of 2^order frames, TRUST, whose
+ *               buddy is allocated, in a pool that keeps its bucket (order 0: the hot frame;
+ *               orders 9 and 10: as trust_full)
+ *   trust_full  the same in a pool full of runs of that order: each free and alloc moves the
+ *               pool between buckets
  *   revoke_o0   capbuddy_alloc + capbuddy_free of one frame, REVOKE, from a pool of free
  *               single frames whose buddies are allocated (the free goes to quarantine)
  */
@@ -92,7 +95,14 @@ static void tree_scenario(bool mixed, unsigned long pairs)
     CBT_CHECK_EQ(cb_tree_check(&tree), 0);
 }
 
-static void trust_scenario(unsigned order, unsigned long pairs)
+/*
+ * TRUST, 2^order frames. The freed run's buddy is allocated (no merge) and the run is the
+ * only free block of its order (the alloc takes it back without a split). Normally the pool
+ * keeps larger free blocks, so that it keeps its bucket; with full (and for orders 9 and 10,
+ * where a 1024-frame pool cannot hold a larger free block beside the run and its buddy) the
+ * pool is full of runs of that order, and every free and alloc moves it between buckets.
+ */
+static void trust_scenario(unsigned order, unsigned long pairs, bool full)
 {
     struct world w;
     if (!world_boot(&w, NULL)) {
@@ -100,24 +110,25 @@ static void trust_scenario(unsigned order, unsigned long pairs)
     }
     w.cfg.policy = CAPBUDDY_POLICY_TRUST;
     CBT_CHECK_EQ(world_start(&w), CAPBUDDY_OK);
-    /* One pool, full of runs of this order: the freed run has no free buddy, and it is the
-     * only free block, so the alloc takes it back without a split. */
     unsigned n = 1u << (CB_TREE_MAX_ORDER - order);
+    if (!full && n > 2) {
+        n = 2; /* the run and its buddy */
+    }
     seL4_CPtr *runs = calloc(n, sizeof(*runs));
     for (unsigned i = 0; i < n; i++) {
         CBT_CHECK_EQ(capbuddy_alloc(w.cb, seL4_PageBits + order, VKA_NO_PADDR, false, &path), 0);
         runs[i] = path.capPtr;
     }
-    run = runs[n / 2];
+    run = runs[0];
     struct capbuddy_stats st;
     capbuddy_stats(w.cb, &st);
     CBT_CHECK_EQ(st.pools_created, 1);
-    unsigned long calls = st.kernel_calls;
+    unsigned long calls = st.kernel_calls, nfree = st.frames_free;
     run_pairs(measure_trust, w.cb, order, pairs, false);
     CBT_CHECK_EQ(path.capPtr, run);
     capbuddy_stats(w.cb, &st);
     CBT_CHECK_EQ(st.kernel_calls, calls);
-    CBT_CHECK_EQ(st.frames_free, 0);
+    CBT_CHECK_EQ(st.frames_free, nfree);
     for (unsigned i = 0; i < n; i++) {
         CBT_CHECK_EQ(capbuddy_free(w.cb, runs[i], seL4_PageBits + order), 0);
     }
@@ -168,7 +179,7 @@ static void revoke_scenario(unsigned long pairs)
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: %s tree_o0|tree_mixed|trust|revoke_o0 order pairs [opts]\n",
+        fprintf(stderr, "usage: %s tree_o0|tree_mixed|trust|trust_full|revoke_o0 order pairs [opts]\n",
                 argv[0]);
         return 2;
     }
@@ -186,7 +197,9 @@ int main(int argc, char **argv)
     } else if (!strcmp(scenario, "tree_mixed")) {
         tree_scenario(true, pairs);
     } else if (!strcmp(scenario, "trust")) {
-        trust_scenario(order, pairs);
+        trust_scenario(order, pairs, false);
+    } else if (!strcmp(scenario, "trust_full")) {
+        trust_scenario(order, pairs, true);
     } else if (!strcmp(scenario, "revoke_o0")) {
         revoke_scenario(pairs);
     } else {

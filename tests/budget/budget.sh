@@ -16,6 +16,7 @@ if ! command -v valgrind >/dev/null 2>&1; then
     exit 77
 fi
 fn=measure_$scenario
+[ "$scenario" = trust_full ] && fn=measure_trust
 out=$(mktemp -d "${TMPDIR:-/tmp}/cb-budget.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 
