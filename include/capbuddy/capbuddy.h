@@ -42,18 +42,18 @@
 /* Results: 0 or one of these. */
 enum capbuddy_error {
     CAPBUDDY_OK = 0,
-    CAPBUDDY_ERR_INVALID = -1,     /* bad argument: size_bits outside 12..22, NULL, bad config */
-    CAPBUDDY_ERR_NO_MEMORY = -2,   /* the parent has no untyped left to make a pool from */
-    CAPBUDDY_ERR_NO_SLOTS = -3,    /* the slot window (or parent cspace) is full */
-    CAPBUDDY_ERR_KERNEL = -4,      /* a kernel invocation failed; everything was rolled back */
-    CAPBUDDY_ERR_METADATA = -5,    /* the metadata allocation hook returned NULL */
-    CAPBUDDY_ERR_PADDR = -6,       /* alloc at paddr: that memory is not available */
-    CAPBUDDY_ERR_NOT_POOL = -7,    /* free: cptr is not in any pool */
+    CAPBUDDY_ERR_INVALID = -1,       /* bad argument: size_bits outside 12..22, NULL, bad config */
+    CAPBUDDY_ERR_NO_MEMORY = -2,     /* the parent has no untyped left to make a pool from */
+    CAPBUDDY_ERR_NO_SLOTS = -3,      /* the slot window (or parent cspace) is full */
+    CAPBUDDY_ERR_KERNEL = -4,        /* a kernel invocation failed; everything was rolled back */
+    CAPBUDDY_ERR_METADATA = -5,      /* the metadata allocation hook returned NULL */
+    CAPBUDDY_ERR_PADDR = -6,         /* alloc at paddr: that memory is not available */
+    CAPBUDDY_ERR_NOT_POOL = -7,      /* free: cptr is not in any pool */
     CAPBUDDY_ERR_NOT_ALLOCATED = -8, /* free: the run is free or waiting for revocation */
-    CAPBUDDY_ERR_WRONG_SIZE = -9,  /* free: an allocation of another size starts at cptr */
-    CAPBUDDY_ERR_MISALIGNED = -10, /* free: cptr is not aligned to the run's size in its pool */
-    CAPBUDDY_ERR_INSIDE = -11,     /* free: cptr lies inside a larger allocation */
-    CAPBUDDY_ERR_BUSY = -12,       /* alloc at paddr: part of that run is in use */
+    CAPBUDDY_ERR_WRONG_SIZE = -9,    /* free: an allocation of another size starts at cptr */
+    CAPBUDDY_ERR_MISALIGNED = -10,   /* free: cptr is not aligned to the run's size in its pool */
+    CAPBUDDY_ERR_INSIDE = -11,       /* free: cptr lies inside a larger allocation */
+    CAPBUDDY_ERR_BUSY = -12,         /* alloc at paddr: part of that run is in use */
 };
 
 /* What a freed run must go through before it is handed out again. */
@@ -92,7 +92,7 @@ enum capbuddy_slots {
 };
 
 struct capbuddy_config {
-    vka_t *parent;           /* untypeds and slots come from here (e.g. allocman's vka) */
+    vka_t *parent; /* untypeds and slots come from here (e.g. allocman's vka) */
     /* RANGE: the caller's single-level root CNode (seL4_CapInitThreadCNode).
      * CNODE: a cptr of a cap to the first-level CNode of the thread's cspace. */
     seL4_CPtr cspace_root;
@@ -156,10 +156,10 @@ int capbuddy_flush(capbuddy_t *cb);
 struct capbuddy_stats {
     unsigned long pools_ram, pools_device;
     unsigned long frames_free, frames_used, frames_quarantined;
-    int largest_free_order;          /* over all pools, -1 if none */
+    int largest_free_order; /* over all pools, -1 if none */
     unsigned long pools_created, pools_returned, pools_refreshed;
     unsigned long revocations_pending; /* runs in quarantine */
-    unsigned long kernel_calls;      /* invocations CapBuddy itself made */
+    unsigned long kernel_calls;        /* invocations CapBuddy itself made */
     unsigned long retypes, revokes, deletes, unmaps;
     size_t metadata_bytes, metadata_bytes_peak;
 };

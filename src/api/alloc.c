@@ -11,7 +11,6 @@
  */
 #include "internal.h"
 
-
 void cb_api_drain_hot_slow(capbuddy_t *cb)
 {
     struct cb_pool *p = cb->hot_pool;
@@ -40,8 +39,7 @@ static inline int alloc_hot(capbuddy_t *cb, cspacepath_t *res)
 
 /* The answer is written before the pool changes bucket, so that the move (rare: the pool's
  * largest free run changed) is the last call and the fast path keeps nothing across it. */
-static inline int alloc_from(capbuddy_t *cb, struct cb_pool *p, unsigned order,
-                             cspacepath_t *res)
+static inline int alloc_from(capbuddy_t *cb, struct cb_pool *p, unsigned order, cspacepath_t *res)
 {
     long index = cb_tree_alloc(&p->tree, order);
     cb->set.nempty -= p->nlive == 0;
@@ -58,8 +56,7 @@ static CB_NOINLINE int alloc_from_any(capbuddy_t *cb, struct cb_pool *p, unsigne
 }
 
 /* No pool of the kind can serve: refill until one can, or fail. */
-static CB_COLD int alloc_slow(capbuddy_t *cb, unsigned order, bool can_use_dev,
-                              cspacepath_t *res)
+static CB_COLD int alloc_slow(capbuddy_t *cb, unsigned order, bool can_use_dev, cspacepath_t *res)
 {
     struct cb_pool *p = can_use_dev ? cb_poolset_pick(&cb->set, order, true) : NULL;
     while (!p) {

@@ -11,8 +11,8 @@
 static int check_hot(const capbuddy_t *cb)
 {
     const struct cb_pool *h = cb->hot_pool;
-    CHECK(cb->cfg.policy == CAPBUDDY_POLICY_TRUST && !h->device &&
-          h->bucket != CB_BUCKET_PENDING && cb_tree_is_allocated(&h->tree, cb->hot_index, 0) &&
+    CHECK(cb->cfg.policy == CAPBUDDY_POLICY_TRUST && !h->device && h->bucket != CB_BUCKET_PENDING &&
+          cb_tree_is_allocated(&h->tree, cb->hot_index, 0) &&
           cb_poolset_by_cptr(&cb->set, h->b.first) == h);
     return 0;
 }
@@ -31,7 +31,8 @@ int capbuddy_check(const capbuddy_t *cb)
     size_t pools = cb->set.npools[0] + cb->set.npools[1], nempty = 0;
     struct cb_pool_iter it;
     const struct cb_pool *p;
-    cb_poolset_for_each(&cb->set, CB_WALK_ALL, it, p) {
+    cb_poolset_for_each(&cb->set, CB_WALK_ALL, it, p)
+    {
         slots += cb_pool_frames(p);
         nempty += p->nlive == 0;
     }

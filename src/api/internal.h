@@ -47,8 +47,7 @@ static inline void cb_api_drain_hot(capbuddy_t *cb)
 
 /* Fill the answer for 2^order frames from index of pool p: every field of it. */
 static inline void cb_api_fill_path_inline(const capbuddy_t *cb, const struct cb_pool *p,
-                                           unsigned long index, unsigned order,
-                                           cspacepath_t *res)
+                                           unsigned long index, unsigned order, cspacepath_t *res)
 {
     res->root = cb->cfg.cspace_root;
     res->capPtr = (seL4_CPtr)(p->b.first + index);

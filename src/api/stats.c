@@ -48,7 +48,8 @@ void capbuddy_stats(const capbuddy_t *cb, struct capbuddy_stats *st)
     }
     struct cb_pool_iter it;
     const struct cb_pool *p;
-    cb_poolset_for_each(&cb->set, CB_WALK_ALL, it, p) {
+    cb_poolset_for_each(&cb->set, CB_WALK_ALL, it, p)
+    {
         stat_pool(cb, p, st);
     }
     st->pools_ram = cb->set.npools[0];

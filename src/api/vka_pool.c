@@ -23,5 +23,6 @@ void utspace_try_free_from_pool(void *data, seL4_CPtr cptr, size_t num_bits)
 int cspace_is_from_pool(void *data, seL4_CPtr cptr, size_t num_bits)
 {
     return num_bits <= CAPBUDDY_MAX_ORDER &&
-           capbuddy_is_from_pool((const capbuddy_t *)data, cptr, (seL4_Word)num_bits + seL4_PageBits);
+           capbuddy_is_from_pool((const capbuddy_t *)data, cptr,
+                                 (seL4_Word)num_bits + seL4_PageBits);
 }

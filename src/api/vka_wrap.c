@@ -44,9 +44,9 @@ static int pool_frame(struct capbuddy_vka *w, const cspacepath_t *dest, uint64_t
     if (err) {
         return err;
     }
-    seL4_Error kerr = seL4_CNode_Copy(dest->root, dest->capPtr, (seL4_Uint8)dest->capDepth,
-                                      run.root, run.capPtr, (seL4_Uint8)run.capDepth,
-                                      seL4_AllRights);
+    seL4_Error kerr =
+        seL4_CNode_Copy(dest->root, dest->capPtr, (seL4_Uint8)dest->capDepth, run.root, run.capPtr,
+                        (seL4_Uint8)run.capDepth, seL4_AllRights);
     if (kerr != seL4_NoError) {
         (void)capbuddy_free(w->cb, run.capPtr, seL4_PageBits);
         return CAPBUDDY_ERR_KERNEL;

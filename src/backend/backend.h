@@ -19,11 +19,11 @@
 
 struct cb_backend {
     vka_t *parent;
-    seL4_CPtr root;          /* CNode through which frame cptrs resolve at word depth */
-    seL4_Word fan_out;       /* objects per Untyped_Retype */
-    bool cnode_per_pool;     /* CNODE strategy (else RANGE) */
-    seL4_Word l2_bits;       /* CNODE: bits resolved by a pool's CNode (its guard + radix) */
-    struct cb_slots slots;   /* RANGE: slots of the root CNode; CNODE: first-level slots */
+    seL4_CPtr root;        /* CNode through which frame cptrs resolve at word depth */
+    seL4_Word fan_out;     /* objects per Untyped_Retype */
+    bool cnode_per_pool;   /* CNODE strategy (else RANGE) */
+    seL4_Word l2_bits;     /* CNODE: bits resolved by a pool's CNode (its guard + radix) */
+    struct cb_slots slots; /* RANGE: slots of the root CNode; CNODE: first-level slots */
     unsigned long retypes, revokes, deletes, unmaps, others;
 };
 

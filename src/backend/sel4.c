@@ -10,16 +10,16 @@
 
 /* The arch's frame unmap and address query (names from libsel4's generated client). */
 #if defined(CONFIG_ARCH_X86)
-#define CB_PAGE_UNMAP seL4_X86_Page_Unmap
-#define CB_PAGE_GETADDRESS seL4_X86_Page_GetAddress
+#define CB_PAGE_UNMAP        seL4_X86_Page_Unmap
+#define CB_PAGE_GETADDRESS   seL4_X86_Page_GetAddress
 #define CB_PAGE_GETADDRESS_T seL4_X86_Page_GetAddress_t
 #elif defined(CONFIG_ARCH_ARM)
-#define CB_PAGE_UNMAP seL4_ARM_Page_Unmap
-#define CB_PAGE_GETADDRESS seL4_ARM_Page_GetAddress
+#define CB_PAGE_UNMAP        seL4_ARM_Page_Unmap
+#define CB_PAGE_GETADDRESS   seL4_ARM_Page_GetAddress
 #define CB_PAGE_GETADDRESS_T seL4_ARM_Page_GetAddress_t
 #elif defined(CONFIG_ARCH_RISCV)
-#define CB_PAGE_UNMAP seL4_RISCV_Page_Unmap
-#define CB_PAGE_GETADDRESS seL4_RISCV_Page_GetAddress
+#define CB_PAGE_UNMAP        seL4_RISCV_Page_Unmap
+#define CB_PAGE_GETADDRESS   seL4_RISCV_Page_GetAddress
 #define CB_PAGE_GETADDRESS_T seL4_RISCV_Page_GetAddress_t
 #else
 #error "CapBuddy: unsupported architecture"
@@ -58,7 +58,8 @@ static seL4_Error release_untyped(struct cb_backend *be, seL4_CPtr ut, seL4_Word
 }
 
 /* Retype the frames in fan-out sized batches. On failure the caller revokes the untyped. */
-static int retype_frames(struct cb_backend *be, const struct cb_pool_backing *b, unsigned size_order)
+static int retype_frames(struct cb_backend *be, const struct cb_pool_backing *b,
+                         unsigned size_order)
 {
     seL4_Word type = kobject_get_type(KOBJECT_FRAME, seL4_PageBits);
     seL4_Word n = (seL4_Word)1 << size_order;
@@ -70,8 +71,8 @@ static int retype_frames(struct cb_backend *be, const struct cb_pool_backing *b,
     for (seL4_Word done = 0; done < n;) {
         seL4_Word batch = n - done < be->fan_out ? n - done : be->fan_out;
         be->retypes++;
-        seL4_Error err = seL4_Untyped_Retype(b->ut_slot, type, seL4_PageBits, be->root, node,
-                                             depth, offset + done, batch);
+        seL4_Error err = seL4_Untyped_Retype(b->ut_slot, type, seL4_PageBits, be->root, node, depth,
+                                             offset + done, batch);
         if (err != seL4_NoError) {
             return CAPBUDDY_ERR_KERNEL;
         }
@@ -172,8 +173,8 @@ int cb_backend_make(struct cb_backend *be, unsigned size_order, uint64_t paddr, 
                                        (uintptr_t)paddr, &cookie);
         }
     } else if (device_ok) {
-        err = vka_utspace_alloc_maybe_device(be->parent, &path, seL4_UntypedObject, size_bits,
-                                             true, &cookie);
+        err = vka_utspace_alloc_maybe_device(be->parent, &path, seL4_UntypedObject, size_bits, true,
+                                             &cookie);
     } else {
         err = vka_utspace_alloc(be->parent, &path, seL4_UntypedObject, size_bits, &cookie);
     }
@@ -185,8 +186,8 @@ int cb_backend_make(struct cb_backend *be, unsigned size_order, uint64_t paddr, 
     out->ut_slot = ut;
     out->ut_cookie = cookie;
     err = retype_frames(be, out, size_order);
-    uintptr_t pa = err ? VKA_NO_PADDR
-                       : vka_utspace_paddr(be->parent, cookie, seL4_UntypedObject, size_bits);
+    uintptr_t pa =
+        err ? VKA_NO_PADDR : vka_utspace_paddr(be->parent, cookie, seL4_UntypedObject, size_bits);
     if (!err && pa == VKA_NO_PADDR) {
         /* the parent cannot say: ask the kernel; a pool with a wrong paddr must not exist */
         be->others++;

@@ -30,7 +30,7 @@
 #define CB_CHECK_FILE_TREE    1 /* src/tree/tree.c */
 #define CB_CHECK_FILE_POOLSET 2 /* src/poolset/poolset.c */
 #define CB_CHECK_FILE_API     3 /* src/api/check.c */
-#define CB_CHECK_FAILED(file) (-((file) * 10000 + __LINE__))
+#define CB_CHECK_FAILED(file) (-((file)*10000 + __LINE__))
 #define CB_CHECK(file, cond)                                                                       \
     do {                                                                                           \
         if (!(cond)) {                                                                             \

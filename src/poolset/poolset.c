@@ -11,8 +11,7 @@
 
 _Static_assert(CB_INDEX_INITIAL_BITS > 0, "cb_poolset_by_cptr hashes without testing for 0 bits");
 
-void cb_poolset_init(struct cb_poolset *s, struct cb_backend *be,
-                     const struct capbuddy_config *cfg)
+void cb_poolset_init(struct cb_poolset *s, struct cb_backend *be, const struct capbuddy_config *cfg)
 {
     memset(s, 0, sizeof(*s));
     s->be = be;

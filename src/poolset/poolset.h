@@ -145,7 +145,7 @@ struct cb_pool_iter {
 void cb_poolset_iter_init(struct cb_pool_iter *it, const struct cb_poolset *s, unsigned which);
 struct cb_pool *cb_poolset_iter_next(struct cb_pool_iter *it);
 
-#define cb_poolset_for_each(s, which, it, p)                                                      \
+#define cb_poolset_for_each(s, which, it, p)                                                       \
     for (cb_poolset_iter_init(&(it), (s), (which)); ((p) = cb_poolset_iter_next(&(it))) != NULL;)
 
 static inline uint64_t cb_index__hash(uint64_t key, unsigned bits)
@@ -176,8 +176,7 @@ static inline struct cb_pool *cb_poolset_by_cptr(const struct cb_poolset *s, uin
  * error for it (a run waiting in quarantine counts as not allocated). Changes nothing.
  * Inline: a valid free is two bit tests; the rest is cb_pool_check_free_slow. */
 int cb_pool_check_free_slow(const struct cb_pool *p, unsigned long index, unsigned order);
-static inline int cb_pool_check_free(const struct cb_pool *p, unsigned long index,
-                                     unsigned order)
+static inline int cb_pool_check_free(const struct cb_pool *p, unsigned long index, unsigned order)
 {
     if (cb_likely(cb_tree_is_allocated(&p->tree, index, order) &&
                   !(p->nquar && cb_pool_qtest(p, index, order)))) {

@@ -91,7 +91,8 @@ bool cb_poolset_flush_all(struct cb_poolset *s, bool *failed)
     bool freed = false;
     struct cb_pool_iter it;
     struct cb_pool *p;
-    cb_poolset_for_each(s, CB_WALK_BUCKETS, it, p) {
+    cb_poolset_for_each(s, CB_WALK_BUCKETS, it, p)
+    {
         if (p->nquar) {
             freed |= cb_poolset_flush_pool(s, p, failed);
         }

@@ -46,7 +46,8 @@ int cb_poolset_refill(struct cb_poolset *s, unsigned order, bool can_use_dev)
 {
     struct cb_pool_iter it;
     struct cb_pool *p;
-    cb_poolset_for_each(s, CB_WALK_PENDING, it, p) {
+    cb_poolset_for_each(s, CB_WALK_PENDING, it, p)
+    {
         if (cb_tree_size_order(&p->tree) >= order && (!p->device || can_use_dev)) {
             if (!reuse_pending(s, p)) {
                 return CAPBUDDY_OK;

@@ -151,8 +151,7 @@ int cb_tree_check_free(const struct cb_tree *t, unsigned long index, unsigned or
  * Maps with the tree's layout (one bit per block of every order, orders back to back), for
  * bookkeeping beside the tree such as the pool set's quarantine map.
  */
-static inline bool cb_tree_map_test(const cb_tree_word_t *map, unsigned long index,
-                                    unsigned order);
+static inline bool cb_tree_map_test(const cb_tree_word_t *map, unsigned long index, unsigned order);
 static inline void cb_tree_map_set(cb_tree_word_t *map, unsigned long index, unsigned order);
 static inline void cb_tree_map_clear(cb_tree_word_t *map, unsigned long index, unsigned order);
 /* The first block of `order` at or after block `from` whose bit is set, or -1. Word-wise:
@@ -357,8 +356,8 @@ CB_TREE__INLINE int cb_tree_free(struct cb_tree *t, unsigned long index, unsigne
         unsigned w = b >> CB_TREE_LOG_WORD_BITS;
         cb_tree_word_t bit = cb_tree__word_bit(b);
         /* The buddy's bit is in the same word: order 0 starts at bit 0, and words are even. */
-        if (__builtin_expect((t->alloc_map[w] & bit) && !(t->free_map[w] & cb_tree__word_bit(b ^ 1)),
-                             1)) {
+        if (__builtin_expect(
+                (t->alloc_map[w] & bit) && !(t->free_map[w] & cb_tree__word_bit(b ^ 1)), 1)) {
             t->alloc_map[w] &= ~bit;
             t->nfree = t->nfree + 1;
             cb_tree__free_add(t, 0, index);
