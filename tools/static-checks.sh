@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 #
-# Static checks: cppcheck and clang-tidy (checks in .clang-tidy) over src/, host/, sim/, bench/,
-# tests/ and examples/. Exits non-zero on any finding. Usage: tools/static-checks.sh [dir]
+# Static checks: clang-format (.clang-format) over the product (src/, include/), then cppcheck
+# and clang-tidy (checks in .clang-tidy) over src/, host/, sim/, bench/, tests/ and examples/.
+# Exits non-zero on any finding. Usage: tools/static-checks.sh [dir]
 # (default build-static; a CMake tree configured only for its compile_commands.json).
 #
 # Suppressions are inline only, each with its reason on the same line:
@@ -25,6 +26,13 @@ cmake -S . -B "$build" -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DCMAKE_C_COMPILER=cla
 db="$build/compile_commands.json"
 
 status=0
+
+# clang-format: the product's files must be formatted as .clang-format says (clang-format 14,
+# Debian bookworm's; run `clang-format -i` on the files it names).
+fmt=$(command -v clang-format-14 || command -v clang-format || true)
+[ -n "$fmt" ] || { echo "static-checks: clang-format not found" >&2; exit 1; }
+echo "== $("$fmt" --version | grep -m1 -o 'version [0-9.]*') (clang-format)"
+find src include -name '*.[ch]' | sort | xargs "$fmt" --dry-run -Werror || status=1
 
 # cppcheck: every compile command, so each arch's configuration (x86_64, aarch64 model) is
 # checked. --check-level is not in 2.10; the default is enough.
