@@ -4,9 +4,12 @@
  * capbuddy_free: TRUST frees into the tree (or keeps a single frame hot), REVOKE and SCRUB
  * into the pool's quarantine. A refused free changes nothing.
  *
- * Fast path budget (x86_64, -O2, measured by tests/budget with callgrind): the pool from the
- * cptr index (one hash, one compare), the tree's free (tree.h), a compare to see that the
- * pool keeps its bucket. Errors, the quarantine and a pool's last frame are out of line.
+ * Fast path budget (x86_64, -O2; measured with the matching alloc by tests/budget, see
+ * alloc.c for the figures): the argument test, the pool from the cptr index (one multiply, one
+ * load, one compare), the policy test, then under TRUST the hot frame's tests (a single frame:
+ * one allocation bit) or the tree's free (inline for a single frame, one call otherwise) and a
+ * compare to see that the pool keeps its bucket. Errors, the quarantine, the hot frame's drain
+ * and a pool's last run are out of line.
  */
 #include "internal.h"
 
