@@ -10,7 +10,7 @@
  * keeps its bucket. Everything else (alloc at a paddr, refill, the hot frame's drain, moving
  * the pool to another bucket) is out of line. Measured with the matching free, per pair:
  * a single frame 118 instructions (TRUST, the hot frame) and 197 (REVOKE, into quarantine),
- * other orders without a split or a merge 329 (455-459 when the pool changes bucket);
+ * other orders without a split or a merge 312-318 (438-445 when the pool changes bucket);
  * issue 13's budgets are 60 and 120.
  */
 #include "internal.h"

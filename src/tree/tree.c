@@ -11,6 +11,9 @@
 #define W    CB_TREE_WORD_BITS
 #define LOGW CB_TREE_LOG_WORD_BITS
 
+/* X(o) for every order the tree can have (orders above K are never reached at run time). */
+#define EACH_ORDER(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10)
+
 /* ---- public operations --------------------------------------------------------------- */
 
 int cb_tree_init(struct cb_tree *t, unsigned size_order)
@@ -59,7 +62,16 @@ long cb_tree_alloc_any(struct cb_tree *t, unsigned order)
         return CB_TREE_ERR_FULL;
     }
     if (avail & 1) {
-        return cb_tree__alloc_from(t, order, order); /* a block of that order: no split */
+        /* A block of that order: no split. One copy per order, its constants folded. */
+        switch (order) {
+#define ALLOC_EXACT(o)                                                                             \
+    case o:                                                                                        \
+        return cb_tree__alloc_from(t, o, o);
+            EACH_ORDER(ALLOC_EXACT)
+#undef ALLOC_EXACT
+        default:
+            break;
+        }
     }
     return alloc_split(t, order + (unsigned)__builtin_ctz(avail), order);
 }
@@ -82,7 +94,17 @@ int cb_tree_free_any(struct cb_tree *t, unsigned long index, unsigned order)
         cb_tree__map_test(t->free_map, cb_tree__bit_of(order, block ^ 1))) {
         return free_merge(t, block, order);
     }
-    cb_tree__free_add(t, order, block); /* the buddy is not free: no merge */
+    /* The buddy is not free: no merge. One copy per order, its constants folded. */
+    switch (order) {
+#define FREE_ADD(o)                                                                                \
+    case o:                                                                                        \
+        cb_tree__free_add(t, o, block);                                                            \
+        break;
+        EACH_ORDER(FREE_ADD)
+#undef FREE_ADD
+    default:
+        break;
+    }
     return CB_TREE_OK;
 }
 

@@ -322,7 +322,7 @@ CB_TREE__INLINE long cb_tree__alloc_from(struct cb_tree *t, unsigned o, unsigned
  * set and the free count, the per-order constants folded. Every other case (another order,
  * a split) is one call to cb_tree_alloc_any. Measured with the matching free: 59 instructions
  * a pair when the frame is the only free one of its order (the summary and order bits change
- * each time); orders 0..10 in turn on an empty tree (10 - order splits and merges a pair) 552.
+ * each time); orders 0..10 in turn on an empty tree (10 - order splits and merges a pair) 549.
  * Issue 13's budgets: 40 and 120.
  */
 CB_TREE__INLINE long cb_tree_alloc(struct cb_tree *t, unsigned order)
