@@ -8,6 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* cb_tunables.h reads the kernel's configuration where it is first included: make sure that
+ * was after libsel4's (internal.h includes <capbuddy/capbuddy.h> first). */
+#if defined(CONFIG_RETYPE_FAN_OUT_LIMIT) && CB_DEFAULT_FAN_OUT != CONFIG_RETYPE_FAN_OUT_LIMIT
+#error "CB_DEFAULT_FAN_OUT was fixed before the kernel's configuration was read"
+#endif
+
 static void *default_alloc(void *cookie, size_t bytes)
 {
     (void)cookie;

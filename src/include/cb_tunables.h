@@ -18,8 +18,9 @@
  * CapBuddy supports). The seL4-free layers (tree, pool set) use this instead of libsel4. */
 #define CB_PAGE_BITS 12
 
-/* Objects per Untyped_Retype when neither the config nor the kernel's configuration says:
- * the stock kernel's CONFIG_RETYPE_FAN_OUT_LIMIT. */
+/* Objects per Untyped_Retype when the config does not say: the kernel's
+ * CONFIG_RETYPE_FAN_OUT_LIMIT when libsel4's configuration was included before this header
+ * (src/api/init.c checks that it was), else the stock kernel's 256. */
 #ifdef CONFIG_RETYPE_FAN_OUT_LIMIT
 #define CB_DEFAULT_FAN_OUT CONFIG_RETYPE_FAN_OUT_LIMIT
 #else
