@@ -9,7 +9,7 @@
  * other orders), the counts, the answer's seven stores, and a compare to see that the pool
  * keeps its bucket. Everything else (alloc at a paddr, refill, the hot frame's drain, moving
  * the pool to another bucket) is out of line. Measured with the matching free, per pair:
- * a single frame 118 instructions (TRUST, the hot frame) and 197 (REVOKE, into quarantine),
+ * a single frame 118 instructions (TRUST, the hot frame) and 183 (REVOKE, into quarantine),
  * other orders without a split or a merge 312-318 (438-445 when the pool changes bucket);
  * issue 13's budgets are 60 and 120.
  */

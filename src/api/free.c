@@ -37,10 +37,9 @@ static CB_COLD int refuse(seL4_CPtr cptr, seL4_Word size_bits, int tree_err)
 }
 
 /* REVOKE, SCRUB: the run waits in quarantine until its frames are revoked. */
-static CB_NOINLINE int free_quarantine(capbuddy_t *cb, struct cb_pool *p, seL4_CPtr cptr,
-                                       unsigned long index, seL4_Word size_bits)
+static inline int quarantine_run(capbuddy_t *cb, struct cb_pool *p, seL4_CPtr cptr,
+                                 unsigned long index, unsigned order, seL4_Word size_bits)
 {
-    unsigned order = (unsigned)(size_bits - MIN_BITS);
     int err = cb_pool_check_free(p, index, order);
     if (err) {
         return refuse(cptr, size_bits, err);
@@ -53,6 +52,16 @@ static CB_NOINLINE int free_quarantine(capbuddy_t *cb, struct cb_pool *p, seL4_C
         cb_poolset_emptied(&cb->set, p);
     }
     return CAPBUDDY_OK;
+}
+
+static CB_NOINLINE int free_quarantine(capbuddy_t *cb, struct cb_pool *p, seL4_CPtr cptr,
+                                       unsigned long index, seL4_Word size_bits)
+{
+    unsigned order = (unsigned)(size_bits - MIN_BITS);
+    if (order == 0) {
+        return quarantine_run(cb, p, cptr, index, 0, size_bits); /* constant order: folded */
+    }
+    return quarantine_run(cb, p, cptr, index, order, size_bits);
 }
 
 /* TRUST: a single RAM frame becomes the hot frame, unless it is its pool's last and the pool
