@@ -185,7 +185,8 @@ struct bench_result {
     uint64_t frames_wasted;       /* of them, not asked for (rounding to 2^k) */
     uint64_t calls[SEL4HOST_INV_COUNT];
     uint64_t calls_total;
-    uint64_t cycles;
+    uint64_t instructions;        /* modelled kernel instructions, boot clearing excluded */
+    uint64_t boot_clear;          /* the one-time clearing of boot untypeds on first use */
     double ns_per_op;             /* median over timed repeats */
     double ns_min, ns_max;
     unsigned repeats;

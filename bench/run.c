@@ -430,8 +430,9 @@ static void snapshot(struct bench_result *r, uint64_t probes)
     for (unsigned k = 0; k < SEL4HOST_INV_COUNT; k++) {
         r->calls_total += r->calls[k];
     }
-    r->cycles = sel4host_modelled_cycles() -
-                probes * sel4host_cost_of(SEL4HOST_PAGE_GET_ADDRESS)->base;
+    r->boot_clear = sel4host_boot_clear_instructions();
+    r->instructions = sel4host_modelled_instructions() - r->boot_clear -
+                      probes * sel4host_cost_of(SEL4HOST_PAGE_GET_ADDRESS)->base;
 }
 
 static void init_blocks(struct bench_block *blocks, const struct bench_oplist *l)
@@ -672,7 +673,8 @@ void bench_run(const struct bench_spec *spec, const struct bench_allocator *a, i
         pg.last = -1;
         uint64_t t = timed_run(spec, &sz, a, policy, o->spare_pools, blocks, r, &counts, &pg);
         ns[k] = r->ops ? (double)t / (double)r->ops : 0;
-        if (memcmp(counts.calls, r->calls, sizeof(r->calls)) || counts.cycles != r->cycles) {
+        if (memcmp(counts.calls, r->calls, sizeof(r->calls)) || counts.instructions != r->instructions ||
+            counts.boot_clear != r->boot_clear) {
             fail(r, "repeat %u made %llu kernel calls, the checked run %llu: not deterministic",
                  k + 1, (unsigned long long)counts.calls_total,
                  (unsigned long long)r->calls_total);
