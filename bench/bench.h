@@ -187,6 +187,8 @@ struct bench_result {
     uint64_t calls_total;
     uint64_t instructions;        /* modelled kernel instructions, boot clearing excluded */
     uint64_t boot_clear;          /* the one-time clearing of boot untypeds on first use */
+    uint64_t instr_max_per_op;    /* most kernel instructions in one allocator call */
+    uint64_t instr_p999_per_op;   /* 99.9th percentile over the calls (boot clearing apart) */
     double ns_per_op;             /* median over timed repeats */
     double ns_min, ns_max;
     unsigned repeats;

@@ -79,12 +79,14 @@ void report_json(FILE *f, const struct bench_result *r)
     fprintf(f, ",\"kernel_calls_per_frame\":%.6g,\"user_ns_per_op\":%.2f,\"user_ns_min\":%.2f,"
                "\"user_ns_max\":%.2f,\"repeats\":%u,\"kernel_instructions\":%llu,"
                "\"kernel_instructions_per_frame\":%.1f,\"boot_clear_instructions\":%llu,"
+               "\"kernel_instructions_max_per_op\":%llu,\"kernel_instructions_p999_per_op\":%llu,"
                "\"metadata_bytes_peak\":%llu,"
                "\"pools_created\":%llu,\"pools_returned\":%llu,\"largest_free_frames\":%llu,"
                "\"frames_wasted\":%llu,\"alloc_failures\":%llu",
             per_frame(r, (double)r->calls_total), r->ns_per_op, r->ns_min, r->ns_max, r->repeats,
             (unsigned long long)r->instructions, per_frame(r, (double)r->instructions),
-            (unsigned long long)r->boot_clear,
+            (unsigned long long)r->boot_clear, (unsigned long long)r->instr_max_per_op,
+            (unsigned long long)r->instr_p999_per_op,
             (unsigned long long)r->metadata_bytes_peak, (unsigned long long)r->pools_created,
             (unsigned long long)r->pools_returned, (unsigned long long)r->largest_free_frames,
             (unsigned long long)r->frames_wasted, (unsigned long long)r->alloc_failures);
