@@ -43,7 +43,21 @@
  *   delete_frame                     Delete of the last cap of an unmapped frame
  *   page_getaddr                     seL4_X86_Page_GetAddress
  *   page_map, page_unmap mapped=1, page_unmap mapped=0
- * SEQ: the workloads of bench/workload_gen.c at short sizes; see seq.c.
+ * SEQ: the workloads of bench/workload_gen.c at short sizes (seq.c; a WORKLOAD line before
+ * each gives its parameters), plus workload=warmup (allocman alone, one frame at a time up to
+ * the largest peak, then all freed). alloc is one of allocman (upstream allocman's
+ * vka_alloc_frame / vka_free_object per 4 KiB frame), capbuddy-{trust,revoke,scrub}
+ * (CapBuddy's native API over allocman, one call per block of 2^k frames) and
+ * capbuddy-vka-{trust,revoke,scrub} (the allocman row's vka calls over CapBuddy's vka_t
+ * wrapper). Each sequence is played twice through one allocator instance: pass=1 from a
+ * fresh CapBuddy (it makes its pools: retypes plus the kernel's clearing of that memory),
+ * pass=2 right after (steady state, with the spare pool pass 1 kept). instr counts the op
+ * loop only (frees included); instr_init (capbuddy_init, pass 1 line) and instr_fini
+ * (capbuddy_destroy: pools given back, pass 2 line) are separate, 0 on the other line and
+ * for allocman; frames counts 4 KiB frames handed out (CapBuddy: 2^k per block); the kernel
+ * call counts are of the op loop.
+ *
+ *   WORKLOAD workload=<w> phase=<p|-> param_a=.. param_b=.. seed=.. ops=.. blocks=.. frames=..
  */
 #include <stdio.h>
 #include <string.h>

@@ -5,10 +5,12 @@
  * generators and seeds as capbuddy-bench, at short sizes) played through upstream allocman's
  * vka_alloc_frame / vka_free_object, one call per 4 KiB frame (the host bench's "baseline"),
  * and through CapBuddy under each policy with allocman as its parent. One SEQ line per
- * workload, allocator and pass (format: main.c). Each sequence runs twice in a row (pass=1,
- * pass=2, each CapBuddy with its own init and destroy): pass 1 can include the one-time
- * clearing of boot untypeds the allocator touches first (the kernel hands them out full),
- * pass 2 is the steady state.
+ * workload, allocator and pass (format: main.c). Each sequence runs twice in a row through
+ * one allocator instance (pass=1, pass=2; CapBuddy is made before pass 1 and destroyed after
+ * pass 2): pass 1 includes making the pools, and with them the kernel's clearing of the
+ * memory they take (a boot untyped's first retype clears it all, since the kernel hands boot
+ * untypeds out full; an untyped used before and emptied is cleared on its next retype); pass
+ * 2 starts with what pass 1 kept (CapBuddy's spare pool), the steady state.
  *
  * Kernel calls are counted by label when the app is built with SEL4CostsCountCalls (the
  * self-test's sel4_count.h force-included here and into CapBuddy, allocman, vka, simple);
@@ -28,6 +30,7 @@
 #include <vka/object.h>
 #pragma GCC diagnostic pop
 #include <capbuddy/capbuddy.h>
+#include <capbuddy/vka_pool.h>
 
 #include "../../bench/workload_gen.h"
 #include "costs.h"
@@ -155,28 +158,46 @@ static int place_blocks(const struct bench_oplist *l)
 
 /* ---- one sequence --------------------------------------------------------------------- */
 
-enum alloc_kind { A_ALLOCMAN, A_TRUST, A_REVOKE, A_SCRUB, A_KINDS };
+/* capbuddy-vka-*: unmodified vka calls (vka_alloc_frame / vka_free_object per 4 KiB frame,
+ * as allocman's row) over CapBuddy's vka_t wrapper; large pages pass to the parent. */
+enum alloc_kind { A_ALLOCMAN, A_TRUST, A_REVOKE, A_SCRUB, A_VKA_TRUST, A_VKA_REVOKE,
+                  A_VKA_SCRUB, A_KINDS };
 static const char *const alloc_names[A_KINDS] = {
     "allocman", "capbuddy-trust", "capbuddy-revoke", "capbuddy-scrub",
+    "capbuddy-vka-trust", "capbuddy-vka-revoke", "capbuddy-vka-scrub",
 };
+#define PER_FRAME(a) ((a) == A_ALLOCMAN || (a) >= A_VKA_TRUST)
+
+/* Plays l twice through one allocator instance: pass 1 starts with no pool (CapBuddy makes
+ * its pools then: retypes, and the kernel's reset of the parent's untypeds), pass 2 finds
+ * what pass 1 left (a kept spare pool), the steady state. instr_init is on the pass 1 line,
+ * instr_fini (CapBuddy's destroy) on the pass 2 line, 0 elsewhere. */
+static int play_pass(const char *workload, const char *phase, const struct bench_oplist *l,
+                     enum alloc_kind a, int pass, capbuddy_t *cb, vka_t *pv, uint64_t t_init,
+                     bool destroy);
 
 static int play(const char *workload, const char *phase, const struct bench_oplist *l,
-                enum alloc_kind a, int pass)
+                enum alloc_kind a)
 {
-    unsigned long c0[K_KINDS], c1[K_KINDS];
-    uint64_t frames = 0, nops = 0, t_init = 0, t_fini = 0;
     capbuddy_t *cb = NULL;
-    int err = 0;
+    struct capbuddy_vka wrap;
+    vka_t cvka, *pv = &vka;
+    uint64_t t_init = 0;
     if (a != A_ALLOCMAN) {
         struct capbuddy_config cfg;
         capbuddy_config_default(&cfg, &vka, seL4_CapInitThreadCNode, E->window_first,
                                 E->window_count);
-        cfg.policy = a == A_TRUST ? CAPBUDDY_POLICY_TRUST
-                   : a == A_REVOKE ? CAPBUDDY_POLICY_REVOKE : CAPBUDDY_POLICY_SCRUB;
+        cfg.policy = (a == A_TRUST || a == A_VKA_TRUST) ? CAPBUDDY_POLICY_TRUST
+                   : (a == A_REVOKE || a == A_VKA_REVOKE) ? CAPBUDDY_POLICY_REVOKE
+                   : CAPBUDDY_POLICY_SCRUB;
         cfg.bootinfo = E->bi;
         cfg.scrub = scrub_frame;
         uint64_t t0 = costs_tsc();
-        err = capbuddy_init(&cb, &cfg);
+        int err = capbuddy_init(&cb, &cfg);
+        if (!err && a >= A_VKA_TRUST) {
+            capbuddy_vka_make(&wrap, cb, &vka, &cvka);
+            pv = &cvka;
+        }
         t_init = costs_tsc() - t0 - costs_bracket;
         if (err) {
             printf("FAIL %s/%s %s: capbuddy_init %s\n", workload, phase, alloc_names[a],
@@ -184,20 +205,36 @@ static int play(const char *workload, const char *phase, const struct bench_opli
             return 1;
         }
     }
+    int bad = play_pass(workload, phase, l, a, 1, cb, pv, t_init, false);
+    if (!bad) {
+        bad = play_pass(workload, phase, l, a, 2, cb, pv, 0, true);
+    } else if (cb) {
+        capbuddy_destroy(cb);
+    }
+    return bad;
+}
+
+static int play_pass(const char *workload, const char *phase, const struct bench_oplist *l,
+                     enum alloc_kind a, int pass, capbuddy_t *cb, vka_t *pv, uint64_t t_init,
+                     bool destroy)
+{
+    unsigned long c0[K_KINDS], c1[K_KINDS];
+    uint64_t frames = 0, nops = 0, t_fini = 0;
+    int err = 0;
     bool have = counts(c0);
     uint64_t t0 = costs_tsc();
     for (size_t i = 0; i < l->n && !err; i++) {
         const struct bench_op *op = &l->v[i];
         if (op->kind == OP_ALLOC) {
             nops++;
-            if (a == A_ALLOCMAN) {
+            if (PER_FRAME(a)) {
                 vka_object_t *o = &objs[blk_off[op->id]];
                 if (op->flags & BLK_LARGE) {
-                    err = vka_alloc_frame(&vka, seL4_LargePageBits, o);
+                    err = vka_alloc_frame(pv, seL4_LargePageBits, o);
                     frames += 1u << op->order;
                 } else {
                     for (uint32_t f = 0; f < op->frames && !err; f++) {
-                        err = vka_alloc_frame(&vka, seL4_PageBits, &o[f]);
+                        err = vka_alloc_frame(pv, seL4_PageBits, &o[f]);
                     }
                     frames += op->frames;
                 }
@@ -210,10 +247,10 @@ static int play(const char *workload, const char *phase, const struct bench_opli
             }
         } else if (op->kind == OP_FREE) {
             nops++;
-            if (a == A_ALLOCMAN) {
+            if (PER_FRAME(a)) {
                 vka_object_t *o = &objs[blk_off[op->id]];
                 for (uint32_t f = 0; f < blk_n[op->id]; f++) {
-                    vka_free_object(&vka, &o[f]);
+                    vka_free_object(pv, &o[f]);
                 }
             } else {
                 err = capbuddy_free(cb, blk_cptr[op->id], seL4_PageBits + blk_order[op->id]);
@@ -222,7 +259,7 @@ static int play(const char *workload, const char *phase, const struct bench_opli
     }
     uint64_t t = costs_tsc() - t0 - costs_bracket;
     counts(c1);
-    if (cb) {
+    if (cb && (destroy || err)) {
         uint64_t t1 = costs_tsc();
         capbuddy_destroy(cb);
         t_fini = costs_tsc() - t1 - costs_bracket;
@@ -345,8 +382,8 @@ int costs_sequences(struct costs_env *env)
         }
         ops_free_rest(&l);
         int bad = place_blocks(&l);
-        for (int pass = 1; pass <= 2 && !bad; pass++) {
-            bad = play("warmup", "-", &l, A_ALLOCMAN, pass);
+        if (!bad) {
+            bad = play("warmup", "-", &l, A_ALLOCMAN);
         }
         ops_fini(&l);
         if (bad) {
@@ -389,13 +426,10 @@ int costs_sequences(struct costs_env *env)
             continue;
         }
         for (int a = 0; a < A_KINDS; a++) {
-            if (a != A_ALLOCMAN && !wl->capbuddy) {
+            if (!PER_FRAME(a) && !wl->capbuddy) {
                 continue;
             }
-            for (int pass = 1; pass <= 2; pass++) {
-                failed += play(wl->name, wl->phase[0] ? wl->phase : "-", &l,
-                               (enum alloc_kind)a, pass);
-            }
+            failed += play(wl->name, wl->phase[0] ? wl->phase : "-", &l, (enum alloc_kind)a);
         }
         ops_fini(&l);
     }
