@@ -198,6 +198,7 @@ static seL4_Word scratch;
 #define SL_MISC 1040     /* copies */
 #define SL_PAGING 1060   /* paging structures */
 #define SL_BOOTF 1080    /* first-boot frames */
+#define SL_U2 1100       /* 4 MiB untypeds for Retype of 1024 frames (fan-out 1024) */
 #define SCRATCH_SLOTS 2048
 #define NU 3
 #define NK 8
@@ -395,32 +396,38 @@ static void micro(const seL4_BootInfo *bi)
         costs_report("retype_frames", extra, rr[k], NU);
     }
     if (FAN_OUT >= 1024) {
-        for (int rep = 0; rep < NU; rep++) {
-            /* the untyped is emptied by the revoke above: reset it unmeasured first */
-            fill(slot(SL_U + (seL4_Word)rep), 1);
-            revoke(slot(SL_U + (seL4_Word)rep));
-            retype(slot(SL_U + (seL4_Word)rep), seL4_X86_4K, 0, slot(SL_FRAMES), 1);
-            MEASURE(r[rep], retype(slot(SL_U + (seL4_Word)rep), seL4_X86_4K, 0,
-                                   slot(SL_FRAMES + 1), 1023));
-            revoke(slot(SL_U + (seL4_Word)rep));
+        /* 1024 frames in one call fill a 4 MiB untyped: fresh ones from a second 16 MiB
+         * boot untyped (its first retype, clearing 16 MiB, not reported again). */
+        seL4_CPtr src2 = boot_ut(bi, 24);
+        if (!src2 || retype(src2, seL4_UntypedObject, 22, slot(SL_U2), NU) != seL4_NoError) {
+            FAIL("no second 16 MiB RAM boot untyped for Retype of 1024 frames");
+        } else {
+            for (int rep = 0; rep < NU; rep++) {
+                MEASURE(r[rep], retype(slot(SL_U2 + (seL4_Word)rep), seL4_X86_4K, 0,
+                                       slot(SL_FRAMES), 1024));
+                revoke(slot(SL_U2 + (seL4_Word)rep));
+            }
+            costs_report("retype_frames", "n=1024 ut_bits=22 reset_bytes=0 fresh=1", r, NU);
+            revoke(src2);
         }
-        costs_report("retype_frames", "n=1023 ut_bits=22 reset_bytes=0 fresh=0", r, NU);
     }
 
     /* 4. Revoke of an untyped holding N frame caps, and Retype of M frames after such a
      * revoke (the kernel resets the untyped: clears the N * 4 KiB used before). */
     static const seL4_Word prev[] = {1, 16, 256, 1024};
-    uint64_t rv[4][COSTS_REPEATS], rs[4][4][COSTS_REPEATS];
+    static const seL4_Word ms[] = {1, 16, 64, 256, 1024};
+    unsigned nms = FAN_OUT >= 1024 ? 5 : 4; /* Retype of M frames: M <= the fan-out */
+    uint64_t rv[4][COSTS_REPEATS], rs[4][5][COSTS_REPEATS];
     for (int rep = 0; rep < NU; rep++) {
         seL4_CPtr u = slot(SL_U + (seL4_Word)rep);
         for (unsigned p = 0; p < 4; p++) {
-            for (unsigned k = 0; k < 4; k++) {
+            for (unsigned k = 0; k < nms; k++) {
                 fill(u, prev[p]); /* resets what the previous round used: not measured */
                 MEASURE(v, revoke(u));
                 if (k == 0) {
                     rv[p][rep] = v;
                 }
-                MEASURE(rs[p][k][rep], retype(u, seL4_X86_4K, 0, slot(SL_FRAMES), ns[k]));
+                MEASURE(rs[p][k][rep], retype(u, seL4_X86_4K, 0, slot(SL_FRAMES), ms[k]));
                 revoke(u);
             }
         }
@@ -430,9 +437,9 @@ static void micro(const seL4_BootInfo *bi)
         costs_report("revoke_untyped", extra, rv[p], NU);
     }
     for (unsigned p = 0; p < 4; p++) {
-        for (unsigned k = 0; k < 4; k++) {
+        for (unsigned k = 0; k < nms; k++) {
             snprintf(extra, sizeof(extra), "n=%lu ut_bits=22 reset_bytes=%lu",
-                     (unsigned long)ns[k], (unsigned long)prev[p] * 4096ul);
+                     (unsigned long)ms[k], (unsigned long)prev[p] * 4096ul);
             costs_report("retype_frames", extra, rs[p][k], NU);
         }
     }
