@@ -74,11 +74,13 @@ static void word(const char *s, const char *key, char *out, size_t len)
 static const unsigned boot_sizes[] = {28, 24, 20, 18, 16};
 static seL4_UntypedDesc uts[5];
 static seL4_CPtr next_slot;
+static unsigned long fan_out = 256; /* the recording's CONFIG fanout */
 
 static int boot(void)
 {
     struct sel4host_config c;
     sel4host_config_default(&c);
+    c.fan_out_limit = (seL4_Word)fan_out;
     c.ram_bytes = 1ull << 30;
     c.root_cnode_bits = 16;
     uint64_t at = c.ram_paddr + (1ull << 29); /* upper half of RAM, aligned */
@@ -125,8 +127,9 @@ static seL4_Error retype(seL4_CPtr ut, seL4_Word type, seL4_Word bits, seL4_CPtr
 /* Retype n frames in batches the kernel accepts. */
 static int frames(seL4_CPtr ut, seL4_CPtr dest, long n)
 {
-    for (long done = 0; done < n; done += 256) {
-        long k = n - done < 256 ? n - done : 256;
+    long batch = (long)fan_out;
+    for (long done = 0; done < n; done += batch) {
+        long k = n - done < batch ? n - done : batch;
         if (retype(ut, FRAME_TYPE, 0, dest + (seL4_CPtr)done, (seL4_Word)k)) {
             return -1;
         }
@@ -243,13 +246,13 @@ static int64_t model(const struct line *l)
         TRY(retype(ut, seL4_UntypedObject, 16, s, (seL4_Word)l->n));
         r = (int64_t)since();
     } else if (!strcmp(k, "retype_frames")) {
-        seL4_CPtr ut = child_ut((unsigned)l->ut_bits), s = slots(2048);
+        seL4_CPtr ut = child_ut((unsigned)l->ut_bits), s = slots(4096);
         TRY(!ut);
         if (l->reset_bytes > 0) {
-            TRY(frames(ut, s + 1024, l->reset_bytes / 4096));
+            TRY(frames(ut, s + 2048, l->reset_bytes / 4096));
             TRY(seL4_CNode_Revoke(seL4_CapInitThreadCNode, ut, seL4_WordBits));
         } else if (l->fresh == 0) {
-            TRY(frames(ut, s + 1024, 1));
+            TRY(frames(ut, s + 2048, 1));
         }
         start();
         TRY(retype(ut, FRAME_TYPE, 0, s, (seL4_Word)l->n));
@@ -362,6 +365,9 @@ int main(int argc, char **argv)
     while (fgets(buf, sizeof(buf), f)) {
         if (!strncmp(buf, "CONFIG ", 7)) {
             word(buf, "arch", arch, sizeof(arch));
+            if (num(buf, "fanout") > 0) {
+                fan_out = (unsigned long)num(buf, "fanout");
+            }
             if (strcmp(arch, sel4host_arch_name())) {
                 printf("skipped: a recording of %s, the model is %s\n", arch,
                        sel4host_arch_name());
