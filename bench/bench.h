@@ -18,6 +18,8 @@
 #include <sel4host/host.h>
 #include <vka/vka.h>
 
+#include "workload_gen.h"
+
 /* Monotonic nanoseconds. */
 uint64_t bench_now_ns(void);
 
@@ -52,60 +54,6 @@ struct bench_opts {
 /* Parses the common options after argv[0] (the workload); positional arguments (replay's
  * FILE) are left in *pos. 0, or 2 after printing a usage error. */
 int bench_parse_opts(int argc, char **argv, struct bench_opts *o, const char **pos);
-
-/* ---- the operation list -------------------------------------------------------------- */
-
-enum bench_op_kind { OP_ALLOC, OP_FREE, OP_MARK };
-
-/* Block flags */
-#define BLK_AT 0x1u    /* at a physical address */
-#define BLK_LARGE 0x2u /* one large page (2 MiB), not a run of 4 KiB frames */
-
-struct bench_op {
-    uint8_t kind;
-    uint8_t order;   /* ALLOC: CapBuddy's run is 2^order frames (large: log2 of 4 KiB units) */
-    uint8_t flags;
-    uint32_t id;     /* block number (ALLOC: a new one; FREE: which); MARK: sample number */
-    uint32_t frames; /* ALLOC: frames the program asked for (<= 2^order) */
-    uint32_t line;   /* replay: trace line, for messages */
-    uint64_t paddr;  /* ALLOC with BLK_AT */
-};
-
-struct bench_oplist {
-    struct bench_op *v;
-    size_t n, cap;
-    uint32_t nblocks;
-};
-
-void ops_init(struct bench_oplist *l);
-void ops_fini(struct bench_oplist *l);
-/* Append; returns the new op. Aborts when out of host memory (a benchmark cannot go on). */
-struct bench_op *ops_push(struct bench_oplist *l, enum bench_op_kind kind);
-uint32_t ops_alloc(struct bench_oplist *l, unsigned order, uint32_t frames, unsigned flags,
-                   uint64_t paddr);
-void ops_free(struct bench_oplist *l, uint32_t id);
-/* Free, in id order, every block still live at the end (so every run ends empty). */
-void ops_free_rest(struct bench_oplist *l);
-
-/* Peak of live memory over the list in 4 KiB frames, as 2^order runs (CapBuddy) and as
- * requested frames (per-frame allocators); the largest paddr + size asked for. */
-void ops_peak(const struct bench_oplist *l, uint64_t *peak_runs, uint64_t *peak_frames,
-              uint64_t *paddr_end);
-
-/* Deterministic generator (splitmix64): same seed, same sequence on every host. */
-static inline uint64_t bench_rand(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* Uniform in 0..n-1 (n > 0), without modulo bias worth mentioning for n << 2^64. */
-static inline uint64_t bench_below(uint64_t *s, uint64_t n)
-{
-    return bench_rand(s) % n;
-}
 
 /* ---- the world an allocator runs in ------------------------------------------------ */
 
@@ -185,7 +133,10 @@ struct bench_result {
     uint64_t frames_wasted;       /* of them, not asked for (rounding to 2^k) */
     uint64_t calls[SEL4HOST_INV_COUNT];
     uint64_t calls_total;
-    uint64_t cycles;
+    uint64_t instructions;        /* modelled kernel instructions, boot clearing excluded */
+    uint64_t boot_clear;          /* the one-time clearing of boot untypeds on first use */
+    uint64_t instr_max_per_op;    /* most kernel instructions in one allocator call */
+    uint64_t instr_p999_per_op;   /* 99.9th percentile over the calls (boot clearing apart) */
     double ns_per_op;             /* median over timed repeats */
     double ns_min, ns_max;
     unsigned repeats;
@@ -270,10 +221,6 @@ int bench_scale(const struct bench_opts *o);
 int bench_vmram(const struct bench_opts *o);
 int bench_replay(const char *file, const struct bench_opts *o);
 
-/* mcmc.c: the op list of mcmc law 'a', 'b' or 'c' (util reuses it); marks every
- * mark_every iterations when > 0. */
-void mcmc_generate(struct bench_oplist *l, char law, long iterations, long max_lifetime,
-                   uint64_t seed, long mark_every);
 long mcmc_iterations(const struct bench_opts *o);
 long mcmc_max_lifetime(const struct bench_opts *o);
 

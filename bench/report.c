@@ -77,12 +77,16 @@ void report_json(FILE *f, const struct bench_result *r)
     }
     fprintf(f, "\"total\":%llu}", (unsigned long long)r->calls_total);
     fprintf(f, ",\"kernel_calls_per_frame\":%.6g,\"user_ns_per_op\":%.2f,\"user_ns_min\":%.2f,"
-               "\"user_ns_max\":%.2f,\"repeats\":%u,\"modelled_kernel_cycles\":%llu,"
-               "\"modelled_cycles_per_frame\":%.1f,\"metadata_bytes_peak\":%llu,"
+               "\"user_ns_max\":%.2f,\"repeats\":%u,\"kernel_instructions\":%llu,"
+               "\"kernel_instructions_per_frame\":%.1f,\"boot_clear_instructions\":%llu,"
+               "\"kernel_instructions_max_per_op\":%llu,\"kernel_instructions_p999_per_op\":%llu,"
+               "\"metadata_bytes_peak\":%llu,"
                "\"pools_created\":%llu,\"pools_returned\":%llu,\"largest_free_frames\":%llu,"
                "\"frames_wasted\":%llu,\"alloc_failures\":%llu",
             per_frame(r, (double)r->calls_total), r->ns_per_op, r->ns_min, r->ns_max, r->repeats,
-            (unsigned long long)r->cycles, per_frame(r, (double)r->cycles),
+            (unsigned long long)r->instructions, per_frame(r, (double)r->instructions),
+            (unsigned long long)r->boot_clear, (unsigned long long)r->instr_max_per_op,
+            (unsigned long long)r->instr_p999_per_op,
             (unsigned long long)r->metadata_bytes_peak, (unsigned long long)r->pools_created,
             (unsigned long long)r->pools_returned, (unsigned long long)r->largest_free_frames,
             (unsigned long long)r->frames_wasted, (unsigned long long)r->alloc_failures);
@@ -121,10 +125,10 @@ static uint64_t calls_other(const struct bench_result *r)
 
 static void table_head(FILE *f, bool pools)
 {
-    fprintf(f, "  %-20s %s%10s %10s %9s %8s %7s %8s %7s %6s %9s %9s %9s %7s %10s %8s %s\n",
-            "allocator/policy", pools ? "  pools " : "", "frames", "kcalls", "kc/frame",
-            "Retype", "Revoke", "Delete", "Copy", "other", "ns/op", "Mcycles", "meta KiB",
-            "pools", "largest", "wasted", "ok");
+    fprintf(f, "  %-20s %s%10s %11s %10s %9s %8s %7s %8s %7s %6s %9s %9s %9s %7s %10s %8s %s\n",
+            "allocator/policy", pools ? "  pools " : "", "frames", "instr/frame", "kcalls",
+            "kc/frame", "Retype", "Revoke", "Delete", "Copy", "other", "ns/op", "bootMinstr",
+            "meta KiB", "pools", "largest", "wasted", "ok");
 }
 
 static void table_row(FILE *f, const struct bench_result *r, bool pools)
@@ -142,14 +146,16 @@ static void table_row(FILE *f, const struct bench_result *r, bool pools)
     }
     snprintf(pc, sizeof(pc), "%llu/%llu", (unsigned long long)r->pools_created,
              (unsigned long long)r->pools_returned);
-    fprintf(f, "%10llu %10llu %9.4f %8llu %7llu %8llu %7llu %6llu %9.1f %9.1f %9.1f %7s %10llu %8llu %s\n",
-            (unsigned long long)r->frames_allocated, (unsigned long long)r->calls_total,
-            per_frame(r, (double)r->calls_total), (unsigned long long)r->calls[SEL4HOST_UNTYPED_RETYPE],
+    fprintf(f, "%10llu %11.1f %10llu %9.4f %8llu %7llu %8llu %7llu %6llu %9.1f %9.1f %9.1f %7s "
+               "%10llu %8llu %s\n",
+            (unsigned long long)r->frames_allocated, per_frame(r, (double)r->instructions),
+            (unsigned long long)r->calls_total, per_frame(r, (double)r->calls_total),
+            (unsigned long long)r->calls[SEL4HOST_UNTYPED_RETYPE],
             (unsigned long long)r->calls[SEL4HOST_CNODE_REVOKE],
             (unsigned long long)r->calls[SEL4HOST_CNODE_DELETE],
             (unsigned long long)r->calls[SEL4HOST_CNODE_COPY], (unsigned long long)calls_other(r),
-            r->ns_per_op, (double)r->cycles / 1e6, (double)r->metadata_bytes_peak / 1024.0, pc,
-            (unsigned long long)r->largest_free_frames, (unsigned long long)r->frames_wasted,
+            r->ns_per_op, (double)r->boot_clear / 1e6, (double)r->metadata_bytes_peak / 1024.0,
+            pc, (unsigned long long)r->largest_free_frames, (unsigned long long)r->frames_wasted,
             r->ok ? "yes" : r->why);
 }
 
@@ -168,8 +174,9 @@ void report_table(FILE *f, const struct bench_result *rows, size_t n)
     if (!n) {
         return;
     }
-    fprintf(f, "\n%s%s%s  (seed %llu, arch %s; kc = kernel calls, ns/op = user time per "
-               "allocator call, median)\n",
+    fprintf(f, "\n%s%s%s  (seed %llu, arch %s; instr/frame = modelled real-kernel instructions "
+               "per frame, calibrated on seL4 under QEMU, boot clearing apart in bootMinstr; "
+               "kc = kernel calls; ns/op = user time per allocator call, median)\n",
             rows[0].workload, rows[0].phase[0] ? " " : "", rows[0].phase,
             (unsigned long long)rows[0].seed, sel4host_arch_name());
     table_head(f, false);
@@ -191,10 +198,11 @@ void report_table(FILE *f, const struct bench_result *rows, size_t n)
         char label[48];
         row_label(r, label, sizeof(label));
         fprintf(f, "  %s / baseline:", label);
-        ratio(f, "kernel calls/frame", per_frame(r, (double)r->calls_total),
+        ratio(f, "kernel instructions/frame", per_frame(r, (double)r->instructions),
+              per_frame(base, (double)base->instructions));
+        ratio(f, "; kernel calls/frame", per_frame(r, (double)r->calls_total),
               per_frame(base, (double)base->calls_total));
         ratio(f, "; user ns/op", r->ns_per_op, base->ns_per_op);
-        ratio(f, "; modelled cycles", (double)r->cycles, (double)base->cycles);
         fputc('\n', f);
     }
 }

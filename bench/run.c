@@ -430,8 +430,9 @@ static void snapshot(struct bench_result *r, uint64_t probes)
     for (unsigned k = 0; k < SEL4HOST_INV_COUNT; k++) {
         r->calls_total += r->calls[k];
     }
-    r->cycles = sel4host_modelled_cycles() -
-                probes * sel4host_cost_of(SEL4HOST_PAGE_GET_ADDRESS)->base;
+    r->boot_clear = sel4host_boot_clear_instructions();
+    r->instructions = sel4host_modelled_instructions() - r->boot_clear -
+                      probes * sel4host_cost_of(SEL4HOST_PAGE_GET_ADDRESS)->base;
 }
 
 static void init_blocks(struct bench_block *blocks, const struct bench_oplist *l)
@@ -447,6 +448,31 @@ static void init_blocks(struct bench_block *blocks, const struct bench_oplist *l
             b->want = op->frames;
         }
     }
+}
+
+/* Kernel instructions of the calls so far, the one-time boot clearing left out. */
+static uint64_t steady_instructions(void)
+{
+    return sel4host_modelled_instructions() - sel4host_boot_clear_instructions();
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Most and 99.9th percentile (nearest rank) of the per-call figures; sorts v. */
+static void per_op_tail(struct bench_result *r, uint64_t *v, size_t n)
+{
+    r->instr_max_per_op = r->instr_p999_per_op = 0;
+    if (n == 0) {
+        return;
+    }
+    qsort(v, n, sizeof(*v), cmp_u64);
+    size_t rank = (n * 999 + 999) / 1000; /* ceil(0.999 n), 1-based */
+    r->instr_p999_per_op = v[rank - 1];
+    r->instr_max_per_op = v[n - 1];
 }
 
 static void checked_run(const struct bench_spec *spec, const struct sizing *sz,
@@ -475,12 +501,19 @@ static void checked_run(const struct bench_spec *spec, const struct sizing *sz,
     if (spec->samples) {
         r->samples = calloc(BENCH_MAX_SAMPLES, sizeof(*r->samples));
     }
+    /* Kernel instructions of each allocator call in the counted window. */
+    uint64_t *per_op = malloc((l->n ? l->n : 1) * sizeof(*per_op));
+    size_t nper = 0;
+    if (!per_op) {
+        fail(r, "out of host memory for the per-call figures");
+    }
     sel4host_counters_reset();
     for (size_t i = 0; i < l->n && r->ok; i++) {
         const struct bench_op *op = &l->v[i];
         if (i == spec->timed_from) {
             sel4host_counters_reset();
             c.probes = 0;
+            nper = 0;
             r->frames_allocated = r->frames_wasted = r->alloc_failures = 0;
         }
         if (i == end) {
@@ -492,7 +525,11 @@ static void checked_run(const struct bench_spec *spec, const struct sizing *sz,
         }
         struct bench_block *b = &blocks[op->id];
         if (op->kind == OP_ALLOC) {
+            uint64_t k0 = steady_instructions();
             int err = a->alloc(w.st, b, op->paddr);
+            if (counting && per_op) {
+                per_op[nper++] = steady_instructions() - k0;
+            }
             if (err) {
                 b->failed = 1;
                 r->alloc_failures++;
@@ -528,7 +565,11 @@ static void checked_run(const struct bench_spec *spec, const struct sizing *sz,
             if (check_block(&w, &c, a, b, false, r)) {
                 break;
             }
+            uint64_t k0 = steady_instructions();
             int err = a->free(w.st, b);
+            if (counting && per_op) {
+                per_op[nper++] = steady_instructions() - k0;
+            }
             if (err) {
                 fail(r, "free of block %u refused: %d", op->id, err);
             }
@@ -545,6 +586,10 @@ static void checked_run(const struct bench_spec *spec, const struct sizing *sz,
     }
     if (counting) {
         snapshot(r, c.probes);
+    }
+    if (per_op) {
+        per_op_tail(r, per_op, nper);
+        free(per_op);
     }
     free(c.bits);
     world_down(&w, a, r, true);
@@ -672,7 +717,8 @@ void bench_run(const struct bench_spec *spec, const struct bench_allocator *a, i
         pg.last = -1;
         uint64_t t = timed_run(spec, &sz, a, policy, o->spare_pools, blocks, r, &counts, &pg);
         ns[k] = r->ops ? (double)t / (double)r->ops : 0;
-        if (memcmp(counts.calls, r->calls, sizeof(r->calls)) || counts.cycles != r->cycles) {
+        if (memcmp(counts.calls, r->calls, sizeof(r->calls)) || counts.instructions != r->instructions ||
+            counts.boot_clear != r->boot_clear) {
             fail(r, "repeat %u made %llu kernel calls, the checked run %llu: not deterministic",
                  k + 1, (unsigned long long)counts.calls_total,
                  (unsigned long long)r->calls_total);

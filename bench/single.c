@@ -29,30 +29,13 @@ int bench_single(const struct bench_opts *o)
     }
     struct bench_oplist l;
     ops_init(&l);
-    for (long i = 0; i < pairs; i++) {
-        ops_free(&l, ops_alloc(&l, 0, 1, 0, 0));
-    }
+    single_pairs_generate(&l, pairs);
     int bad = run_phase("pairs", &l, o);
 
     ops_init(&l);
-    uint32_t *ids = malloc((size_t)bulk * sizeof(*ids));
-    if (!ids) {
+    if (single_bulk_generate(&l, bulk, o->seed)) {
         return 1;
     }
-    for (long i = 0; i < bulk; i++) {
-        ids[i] = ops_alloc(&l, 0, 1, 0, 0);
-    }
-    uint64_t rng = o->seed;
-    for (long i = bulk - 1; i > 0; i--) {
-        long j = (long)bench_below(&rng, (uint64_t)i + 1);
-        uint32_t t = ids[i];
-        ids[i] = ids[j];
-        ids[j] = t;
-    }
-    for (long i = 0; i < bulk; i++) {
-        ops_free(&l, ids[i]);
-    }
-    free(ids);
     bad += run_phase("bulk", &l, o);
     return bad ? 1 : 0;
 }

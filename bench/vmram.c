@@ -24,24 +24,7 @@ int bench_vmram(const struct bench_opts *o)
     for (int p = 0; p < 3; p++) {
         struct bench_oplist l;
         ops_init(&l);
-        uint64_t rng = o->seed;
-        for (uint64_t done = 0; done < frames;) {
-            if (p == 0) {
-                ops_alloc(&l, 0, 1, 0, 0);
-                done++;
-            } else if (p == 1) {
-                unsigned k = (unsigned)bench_below(&rng, 11);
-                while ((1ull << k) > frames - done) {
-                    k--;
-                }
-                ops_alloc(&l, k, 1u << k, 0, 0);
-                done += 1ull << k;
-            } else {
-                ops_alloc(&l, lorder, 1u << lorder, BLK_LARGE, 0);
-                done += 1ull << lorder;
-            }
-        }
-        ops_free_rest(&l);
+        vmram_generate(&l, p, frames, lorder, o->seed);
         struct bench_spec spec = {.workload = "vmram", .phase = phases[p], .ops = &l, .pools = -1};
         bad += bench_run_all(&spec, o, NULL, NULL);
         ops_fini(&l);

@@ -291,8 +291,12 @@ static uint64_t mix_cte(uint64_t h, const cte_t *c)
     h = mix(h, c->type == CAP_CNODE || c->type == CAP_PAGING ? (uint64_t)(uintptr_t)c->u.obj
                                                               : c->u.paddr);
     h = mix(h, c->word);
+    /* CTE_BOOT_FULL is the model's cost bookkeeping (which clearing is the one-time boot
+     * one), not kernel state: a retype that uses up a boot untyped leaves its free index
+     * where boot put it, as on the kernel. */
     h = mix(h, ((uint64_t)c->aux << 32) | ((uint64_t)c->type << 24) |
-                   ((uint64_t)c->size_bits << 16) | ((uint64_t)c->flags << 8) | c->rights);
+                   ((uint64_t)c->size_bits << 16) | ((uint64_t)(c->flags & ~CTE_BOOT_FULL) << 8) |
+                   c->rights);
     return h;
 }
 

@@ -179,7 +179,7 @@ static bool provide_untyped(uint64_t start, unsigned size_bits, bool device, uin
         return false;
     }
     cte_t c = phys_cap(CAP_UNTYPED, start, size_bits);
-    c.flags = device ? CTE_DEVICE : 0;
+    c.flags = device ? CTE_DEVICE : CTE_BOOT_FULL;
     c.word = 1ull << size_bits; /* MAX_FREE_INDEX: the first retype resets */
     write_slot(*slot, &c);
     sim_w.bi.untypedList[n].paddr = (seL4_Word)start;

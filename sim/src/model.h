@@ -36,6 +36,7 @@ enum cap_type {
 #define CTE_DEVICE 0x04u       /* untyped/frame: device memory */
 #define CTE_MAPPED 0x08u       /* frame/paging structure cap: mapped (asid in aux, vaddr in word) */
 #define CTE_TCB_SLOT 0x10u     /* a slot of the initial TCB, not of a CNode */
+#define CTE_BOOT_FULL 0x20u    /* boot untyped never reset: its first retype clears it all */
 
 /* rights bits, the layout of seL4_CapRights_t */
 #define RIGHT_WRITE 0x1u
@@ -104,7 +105,8 @@ static inline uint64_t sim_chunk_slots(const struct kobj *o)
 struct sim_counters {
     uint64_t calls[SEL4HOST_INV_COUNT];
     uint64_t errors[SEL4HOST_INV_COUNT];
-    uint64_t cycles;
+    uint64_t instructions; /* modelled, of every call since the last reset */
+    uint64_t boot_clear;   /* of them, the first clearing of boot untypeds (also counted above) */
     uint64_t cap_faults;
 };
 
@@ -139,11 +141,23 @@ struct world {
 
 extern struct world sim_w;
 
-/* Modelled cost of an untyped reset (resetUntypedCap clears everything below the free index,
- * and boot untypeds start full, so their first retype clears all of them). Our estimate:
- * ~16 bytes per cycle for a streaming clear (rep stosb / dc zva) once memory bandwidth is
- * the limit. */
-#define SIM_RESET_BYTES_PER_CYCLE 16u
+/* Modelled cost of an untyped reset: resetUntypedCap clears everything below the free index,
+ * and boot untypeds start full, so their first retype clears all of them. Measured (see
+ * counters.c for the set-up, tests/costs/real/ for the figures): x86_64 retype_frames n=1
+ * after a reset of 4 MiB / 1 MiB / 64 KiB / 4 KiB -> 2,481,878 / 620,848 / 39,565 / 3,288,
+ * i.e. 605.7 / 605.4 / 603.7 / 590 per KiB once the retype itself is taken off; a boot
+ * untyped's first retype, 16 MiB -> 9,924,934 (605.8). ia32 clears 4 bytes per store, not 8:
+ * 4 MiB / 1 MiB -> 4,575,823 / 1,144,412, 1,117 per KiB. */
+#if defined(CONFIG_ARCH_IA32)
+#define SIM_RESET_INSTR_PER_KIB 1117u
+#else
+#define SIM_RESET_INSTR_PER_KIB 606u
+#endif
+
+/* counters.c: instructions to clear this many bytes in a reset; charge them (boot_full: the
+ * first clearing of a boot untyped, also counted apart). */
+uint64_t sim_reset_clear_instructions(uint64_t bytes);
+void sim_charge_reset(uint64_t bytes, bool boot_full);
 
 /* boot.c */
 void sim_ensure_booted(void);

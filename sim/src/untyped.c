@@ -168,9 +168,9 @@ seL4_Error seL4_Untyped_Retype(seL4_Untyped _service, seL4_Word type, seL4_Word 
         /* resetUntypedCap clears what was handed out; device memory is left alone */
         if (!device && svc->word != 0) {
             sim_phys_clear(base, svc->word);
-            /* modelled cost of the clearing; see SIM_RESET_BYTES_PER_CYCLE */
-            sim_w.ctr.cycles += svc->word / SIM_RESET_BYTES_PER_CYCLE;
+            sim_charge_reset(svc->word, (svc->flags & CTE_BOOT_FULL) != 0);
         }
+        svc->flags &= (uint8_t)~CTE_BOOT_FULL;
         svc->word = 0;
     }
     uint64_t obj_size = 1ull << obj_bits;

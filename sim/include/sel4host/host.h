@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Host-only API of the seL4 model: configuration and boot, invocation counters, the modelled
- * cycle-cost table, fault injection, accounting for leak checks, an integrity walker and access
- * to frame contents. Nothing here exists on a real seL4 system; code meant to run there must
+ * Host-only API of the seL4 model: configuration and boot, invocation counters, the
+ * instruction-cost table (calibrated on the real kernel), fault injection, accounting for leak
+ * checks, an integrity walker and access to frame contents. Nothing here exists on a real seL4 system; code meant to run there must
  * only use <sel4/sel4.h> and <sel4runtime.h>.
  */
 #pragma once
@@ -72,15 +72,19 @@ const char *sel4host_inv_name(enum sel4host_inv kind);
 uint64_t sel4host_count(enum sel4host_inv kind);        /* calls, including refused ones */
 uint64_t sel4host_count_errors(enum sel4host_inv kind); /* calls that returned an error */
 uint64_t sel4host_count_total(void);                    /* all calls of all kinds */
-void sel4host_counters_reset(void);                     /* also resets modelled cycles */
+void sel4host_counters_reset(void);                     /* also resets modelled instructions */
 
 struct sel4host_cost {
-    uint32_t base;     /* modelled cycles per call */
+    uint32_t base;     /* instructions per call (real kernel, measured: see counters.c) */
     uint32_t per_item; /* plus this per object created / cap deleted */
     const char *source;
 };
 const struct sel4host_cost *sel4host_cost_of(enum sel4host_inv kind);
-uint64_t sel4host_modelled_cycles(void); /* sum over calls since the last reset */
+/* Instructions the real kernel would execute for every call since the last reset (calibrated
+ * per kind, plus the clearing of each untyped reset), and of them the one-time clearing of
+ * boot untypeds on their first retype (they start full: every allocator pays it once). */
+uint64_t sel4host_modelled_instructions(void);
+uint64_t sel4host_boot_clear_instructions(void);
 
 /* Calls to an unresolvable service or extra-cap cptr. The real kernel raises a cap fault on
  * the calling thread; the model returns an error and counts it here. */
