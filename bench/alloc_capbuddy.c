@@ -115,6 +115,12 @@ static int cb_check(void *st)
     return capbuddy_check(st);
 }
 
+static int cb_maintain(void *st)
+{
+    int err = capbuddy_maintain(st, UINT64_MAX, NULL);
+    return err == CAPBUDDY_MORE ? 0 : err;
+}
+
 static void cb_fini(void *st)
 {
     capbuddy_destroy(st);
@@ -131,5 +137,6 @@ const struct bench_allocator bench_alloc_capbuddy = {
     .frame = cb_frame,
     .stats = cb_stats,
     .check = cb_check,
+    .maintain = cb_maintain,
     .fini = cb_fini,
 };

@@ -77,6 +77,12 @@ static void va_fini(void *st)
     free(s);
 }
 
+static int va_maintain(void *st)
+{
+    int err = capbuddy_maintain(((struct vka_adapter *)st)->cb, UINT64_MAX, NULL);
+    return err == CAPBUDDY_MORE ? 0 : err;
+}
+
 const struct bench_allocator bench_alloc_vka = {
     .name = "capbuddy-vka",
     .uses_policy = true,
@@ -88,5 +94,6 @@ const struct bench_allocator bench_alloc_vka = {
     .frame = va_frame,
     .stats = va_stats,
     .check = va_check,
+    .maintain = va_maintain,
     .fini = va_fini,
 };

@@ -49,6 +49,7 @@ struct bench_opts {
     bool progress;        /* progress on stderr */
     FILE *json_out;       /* --json-out FILE: JSON rows there too (tables stay on stdout) */
     long spare_pools;     /* CapBuddy's spare_pools; -1: the library's default */
+    long maintain_every;  /* --maintain N: capbuddy_maintain every N allocator calls; 0: off */
 };
 
 /* Parses the common options after argv[0] (the workload); positional arguments (replay's
@@ -100,6 +101,8 @@ struct bench_allocator {
     seL4_CPtr (*frame)(void *st, const struct bench_block *b, uint32_t i);
     void (*stats)(void *st, struct bench_astats *out);
     int (*check)(void *st); /* 0 when every invariant of the allocator holds */
+    /* Optional: background work between calls (capbuddy_maintain), 0 or an error. */
+    int (*maintain)(void *st);
     void (*fini)(void *st);
 };
 
@@ -137,6 +140,8 @@ struct bench_result {
     uint64_t boot_clear;          /* the one-time clearing of boot untypeds on first use */
     uint64_t instr_max_per_op;    /* most kernel instructions in one allocator call */
     uint64_t instr_p999_per_op;   /* 99.9th percentile over the calls (boot clearing apart) */
+    long maintain_every;          /* --maintain N, 0: off */
+    uint64_t maintain_instr;      /* of instructions, those spent in maintenance calls */
     double ns_per_op;             /* median over timed repeats */
     double ns_min, ns_max;
     unsigned repeats;

@@ -43,6 +43,7 @@ static int usage(void)
             "  --json   one JSON object per line    --plot DIR   SVG charts into DIR\n"
             "  --json-out FILE   also append the JSON rows to FILE\n"
             "  --spare-pools N   CapBuddy keeps N wholly free pools (default: the library's)\n"
+            "  --maintain N      CapBuddy: capbuddy_maintain every N allocator calls (idle time)\n"
             "  --progress / --no-progress   on stderr (default: when stderr is a terminal)\n");
     return 2;
 }
@@ -109,6 +110,12 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o, const char **p
             o->iterations = strtol(argv[++i], NULL, 0);
         } else if (!strcmp(a, "--max-lifetime") && v) {
             o->max_lifetime = strtol(argv[++i], NULL, 0);
+        } else if (!strcmp(a, "--maintain") && v) {
+            o->maintain_every = strtol(argv[++i], NULL, 0);
+            if (o->maintain_every < 0) {
+                fprintf(stderr, "--maintain must be >= 0\n");
+                return 2;
+            }
         } else if (!strcmp(a, "--spare-pools") && v) {
             o->spare_pools = strtol(argv[++i], NULL, 0);
         } else if (!strcmp(a, "--json-out") && v) {

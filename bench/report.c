@@ -62,6 +62,10 @@ void report_json(FILE *f, const struct bench_result *r)
     if (r->spare_pools >= 0) {
         fprintf(f, ",\"spare_pools\":%ld", r->spare_pools);
     }
+    if (r->maintain_every > 0) {
+        fprintf(f, ",\"maintain_every\":%ld,\"maintain_instructions\":%llu", r->maintain_every,
+                (unsigned long long)r->maintain_instr);
+    }
     fprintf(f, ",\"arch\":\"%s\"", sel4host_arch_name());
     if (r->skipped) {
         fprintf(f, ",\"skipped\":true,\"note\":");

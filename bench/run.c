@@ -450,6 +450,15 @@ static void init_blocks(struct bench_block *blocks, const struct bench_oplist *l
     }
 }
 
+/* --maintain N for the run in progress (bench_run sets it): maintenance every N calls. */
+static long maintain_every;
+
+static bool maintain_due(const struct bench_allocator *a, size_t i)
+{
+    return maintain_every > 0 && a->maintain && i % (size_t)maintain_every ==
+                                                    (size_t)maintain_every - 1;
+}
+
 /* Kernel instructions of the calls so far, the one-time boot clearing left out. */
 static uint64_t steady_instructions(void)
 {
@@ -504,6 +513,7 @@ static void checked_run(const struct bench_spec *spec, const struct sizing *sz,
     /* Kernel instructions of each allocator call in the counted window. */
     uint64_t *per_op = malloc((l->n ? l->n : 1) * sizeof(*per_op));
     size_t nper = 0;
+    bool steady = maintain_every == 0 || !a->maintain;
     if (!per_op) {
         fail(r, "out of host memory for the per-call figures");
     }
@@ -514,6 +524,7 @@ static void checked_run(const struct bench_spec *spec, const struct sizing *sz,
             sel4host_counters_reset();
             c.probes = 0;
             nper = 0;
+            r->maintain_instr = 0;
             r->frames_allocated = r->frames_wasted = r->alloc_failures = 0;
         }
         if (i == end) {
@@ -527,7 +538,7 @@ static void checked_run(const struct bench_spec *spec, const struct sizing *sz,
         if (op->kind == OP_ALLOC) {
             uint64_t k0 = steady_instructions();
             int err = a->alloc(w.st, b, op->paddr);
-            if (counting && per_op) {
+            if (counting && per_op && steady) {
                 per_op[nper++] = steady_instructions() - k0;
             }
             if (err) {
@@ -567,7 +578,7 @@ static void checked_run(const struct bench_spec *spec, const struct sizing *sz,
             }
             uint64_t k0 = steady_instructions();
             int err = a->free(w.st, b);
-            if (counting && per_op) {
+            if (counting && per_op && steady) {
                 per_op[nper++] = steady_instructions() - k0;
             }
             if (err) {
@@ -579,6 +590,16 @@ static void checked_run(const struct bench_spec *spec, const struct sizing *sz,
             struct bench_astats as;
             a->stats(w.st, &as);
             r->samples[r->nsamples++] = (struct bench_sample){op->id, used, as.frames_held};
+        }
+        if (maintain_due(a, i)) {
+            uint64_t k0 = steady_instructions();
+            steady = true; /* per-call figures from the first maintenance on */
+            if (a->maintain(w.st)) {
+                fail(r, "%s maintenance failed after op %zu", a->name, i);
+            }
+            if (counting) {
+                r->maintain_instr += steady_instructions() - k0;
+            }
         }
         if (i % check_every == check_every - 1 && a->check(w.st)) {
             fail(r, "%s check failed after op %zu", a->name, i);
@@ -616,6 +637,9 @@ static uint64_t timed_run(const struct bench_spec *spec, const struct sizing *sz
         } else if (op->kind == OP_FREE) {
             (void)a->free(w.st, &blocks[op->id]);
         }
+        if (maintain_due(a, i)) {
+            (void)a->maintain(w.st);
+        }
     }
     sel4host_counters_reset();
     const struct bench_op *v = l->v;
@@ -636,6 +660,9 @@ static uint64_t timed_run(const struct bench_spec *spec, const struct sizing *sz
             if (!b->failed) {
                 (void)a->free(w.st, b);
             }
+        }
+        if (maintain_due(a, i)) {
+            (void)a->maintain(w.st); /* the checked run saw it succeed */
         }
         if (prog && (i & 0x3ff) == 0) {
             progress_step(pg, i); /* one branch per call when off; a division per 1024 when on */
@@ -668,6 +695,8 @@ void bench_run(const struct bench_spec *spec, const struct bench_allocator *a, i
     snprintf(r->allocator, sizeof(r->allocator), "%s", a->name);
     snprintf(r->policy, sizeof(r->policy), "%s", a->uses_policy ? report_policy_name(policy) : "none");
     r->seed = o->seed;
+    maintain_every = a->uses_policy ? o->maintain_every : 0;
+    r->maintain_every = maintain_every;
     r->pools = spec->pools;
     r->spare_pools = a->uses_policy ? o->spare_pools : -1;
     r->ok = true;

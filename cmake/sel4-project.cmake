@@ -33,6 +33,7 @@ set(capbuddy_sources
     ${CMAKE_CURRENT_LIST_DIR}/../src/api/alloc_at.c
     ${CMAKE_CURRENT_LIST_DIR}/../src/api/free.c
     ${CMAKE_CURRENT_LIST_DIR}/../src/api/flush.c
+    ${CMAKE_CURRENT_LIST_DIR}/../src/api/maintain.c
     ${CMAKE_CURRENT_LIST_DIR}/../src/api/stats.c
     ${CMAKE_CURRENT_LIST_DIR}/../src/api/check.c
     ${CMAKE_CURRENT_LIST_DIR}/../src/api/vka_wrap.c)

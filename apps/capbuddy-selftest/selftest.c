@@ -184,6 +184,7 @@ static int world_open(struct world *w, const struct selftest_env *env, enum capb
                             env->slot_count);
     cfg.policy = pol;
     cfg.spare_pools = spares;
+    cfg.retain_ops = 0; /* the spare-pool rule: a pool goes back once it is an extra spare */
     cfg.bootinfo = env->bi;
     cfg.scrub = scrub;
     cfg.scrub_cookie = w;

@@ -63,13 +63,17 @@ enum capbuddy_policy {
      * is the next single frame handed out (LIFO), without touching its pool's tree. */
     CAPBUDDY_POLICY_TRUST,
     /* Default. A freed run is not handed out until every cap derived from its frame caps
-     * is revoked and the frames unmapped. Freed runs wait in quarantine; a pool whose runs
-     * are all free or quarantined is refreshed with one untyped revoke (or given back),
-     * and per-frame revocation only happens under memory pressure or capbuddy_flush(). */
+     * is revoked and the frames unmapped. Freed runs wait in quarantine while their pool
+     * goes on serving its clean frames; when an alloc finds nothing clean, or in
+     * capbuddy_maintain() or capbuddy_flush(), the quarantine is made reusable the way that
+     * costs the kernel least: frame by frame (a Revoke, and an Unmap when the pool's cap
+     * may have been mapped: runs handed out natively), or one refresh of a pool no one uses
+     * (untyped revoke + retype, which clears its memory) when that is cheaper. */
     CAPBUDDY_POLICY_REVOKE,
     /* As REVOKE, and no frame is handed out with its previous owner's data: quarantined
      * runs are reused only after the scrub hook zeroed them, or after their pool was
-     * refreshed by an untyped revoke (the kernel zeroes memory on the next retype). */
+     * refreshed by an untyped revoke (the kernel zeroes memory on the next retype). Without
+     * a hook only a refresh can clean, once no one uses the pool. */
     CAPBUDDY_POLICY_SCRUB,
 };
 
@@ -101,7 +105,17 @@ struct capbuddy_config {
     seL4_Word slot_count;    /* root CNode; CNODE: first-level slots, one per pool) and its size */
     seL4_Word cnode_l2_bits; /* CNODE: cptr bits resolved below the first level (>= 10) */
     enum capbuddy_policy policy;
-    unsigned spare_pools;    /* wholly free pools kept instead of given back (default 1) */
+    unsigned spare_pools;    /* empty pools always kept, whatever the demand (default 1) */
+    /* Retention by demand: an empty pool is kept while as many pools were in use at some
+     * point of the last retain_ops to 2 x retain_ops allocations (the recent peak will
+     * likely be needed again), and given back once demand stayed lower for that long; a
+     * capbuddy_maintain() call with no allocation since the previous one also counts as a
+     * horizon gone by. 0: no retention beyond spare_pools (a pool goes back as soon as it is
+     * an extra spare). Default CAPBUDDY_DEFAULT_RETAIN_OPS. */
+    unsigned long retain_ops;
+    /* Ceiling on idle memory: empty pools beyond this many go back whatever the recent
+     * demand (0 = no ceiling, the default). */
+    unsigned long max_idle_pools;
     seL4_Word fan_out_limit; /* objects per retype; 0 = CONFIG_RETYPE_FAN_OUT_LIMIT */
     /* Optional: classifies memory as device or RAM for alloc at a paddr. */
     const seL4_BootInfo *bootinfo;
@@ -115,7 +129,10 @@ struct capbuddy_config {
     void *scrub_cookie;
 };
 
-/* Fills a config with the defaults: REVOKE, 1 spare pool, the kernel's fan-out limit. */
+#define CAPBUDDY_DEFAULT_RETAIN_OPS 16384ul
+
+/* Fills a config with the defaults: REVOKE, 1 spare pool, retention over
+ * CAPBUDDY_DEFAULT_RETAIN_OPS allocations, no idle ceiling, the kernel's fan-out limit. */
 void capbuddy_config_default(struct capbuddy_config *cfg, vka_t *parent, seL4_CPtr cspace_root,
                              seL4_Word slot_first, seL4_Word slot_count);
 
@@ -148,6 +165,31 @@ bool capbuddy_is_from_pool(const capbuddy_t *cb, seL4_CPtr cptr, seL4_Word size_
 /* Physical address of the frame whose pool cap is cptr, or VKA_NO_PADDR if not a pool cap. */
 uint64_t capbuddy_paddr(const capbuddy_t *cb, seL4_CPtr cptr);
 
+/*
+ * Capability work off the call path. An alloc that finds nothing ready does the work inline
+ * (counted in the statistics as inline_refills); these two let a program do it ahead of time,
+ * e.g. in an idle loop or a low-priority thread. An allocator is not thread-safe: whoever
+ * calls them must be the thread that calls alloc and free, or hold the same lock.
+ *
+ * capbuddy_prepare: make pools until at least `frames` frames are free (rounded up to whole
+ * pools); they count as recent demand, so they are not given back for a horizon. INVALID,
+ * NO_MEMORY, NO_SLOTS, KERNEL, METADATA (what could be made stays made).
+ *
+ * capbuddy_maintain: the background work, until its estimated kernel cost reaches `budget`
+ * instructions (estimates from the real-kernel table, docs/real-sel4.md; the step that
+ * crosses the budget, at most one run's cleaning or one pool, is finished): make
+ * quarantined runs reusable the cheapest way, give back pools idle beyond the recent demand,
+ * and keep as many wholly free pools ready as the program's largest burst of allocations
+ * between two recent calls needed. Once it has been called, alloc and free leave the giving
+ * back to it. *spent (may be NULL) gets the estimated instructions spent. Returns CAPBUDDY_OK
+ * when nothing is left to do, CAPBUDDY_MORE when the budget ran out first, or an error
+ * (INVALID; KERNEL when a kernel call failed: what could not be done stays as it was, and
+ * nothing unsafe is handed out).
+ */
+#define CAPBUDDY_MORE 1
+int capbuddy_prepare(capbuddy_t *cb, unsigned long frames);
+int capbuddy_maintain(capbuddy_t *cb, uint64_t budget, uint64_t *spent);
+
 /* Revoke (and scrub) every quarantined run now, so that it can be reused. INVALID; KERNEL
  * when some run could not be revoked or scrubbed (a failed invocation or scrub hook): those
  * runs stay in quarantine, nothing unsafe is handed out. */
@@ -159,6 +201,10 @@ struct capbuddy_stats {
     int largest_free_order; /* over all pools, -1 if none */
     unsigned long pools_created, pools_returned, pools_refreshed;
     unsigned long revocations_pending; /* runs in quarantine */
+    unsigned long pools_idle;          /* pools with no frame in use (held for demand or spare) */
+    unsigned long inline_refills;      /* allocs that made, cleaned or refreshed a pool */
+    unsigned long inline_give_backs;   /* alloc/free calls that gave a pool back */
+    unsigned long frames_revoked;      /* quarantined frames made reusable one by one */
     unsigned long kernel_calls;        /* invocations CapBuddy itself made */
     unsigned long retypes, revokes, deletes, unmaps;
     size_t metadata_bytes, metadata_bytes_peak;

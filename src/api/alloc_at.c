@@ -36,20 +36,21 @@ static int make_pool_at(capbuddy_t *cb, unsigned order, uint64_t paddr, bool can
     return CAPBUDDY_OK;
 }
 
-/* Quarantined runs may be in the way: a pool no one uses is refreshed (one revoke), else
- * its quarantine is revoked frame by frame. */
+/* Quarantined runs may be in the way: the pool's quarantine is cleaned the cheapest way
+ * (frame by frame, or a refresh of a pool no one uses). A run that could not be cleaned
+ * stays in the way (BUSY). */
 static int clear_quarantine(capbuddy_t *cb, struct cb_pool *p)
 {
-    bool failed = false;
-    if (p->nlive == 0) {
-        cb_poolset_make_pending(&cb->set, p);
-        return cb_poolset_refresh(&cb->set, p);
+    if (p->nlive == 0 && cb_poolset_refresh_is_cheaper(&cb->set, p)) {
+        return cb_poolset_refresh(&cb->set, p); /* on failure the pool went back */
     }
-    (void)cb_poolset_flush_pool(&cb->set, p, &failed);
+    bool failed = false;
+    uint64_t spent = 0;
+    (void)cb_poolset_flush_pool(&cb->set, p, &failed, UINT64_MAX, &spent);
     return CAPBUDDY_OK;
 }
 
-int cb_api_alloc_at(capbuddy_t *cb, unsigned order, uint64_t paddr, bool can_use_dev,
+int cb_api_alloc_at(capbuddy_t *cb, unsigned order, uint64_t paddr, bool can_use_dev, bool native,
                     cspacepath_t *res)
 {
     uint64_t bytes = (uint64_t)1 << (order + CB_PAGE_BITS);
@@ -88,8 +89,12 @@ int cb_api_alloc_at(capbuddy_t *cb, unsigned order, uint64_t paddr, bool can_use
     if (err) {
         return CAPBUDDY_ERR_BUSY;
     }
-    cb->set.nempty -= p->nlive == 0;
+    if (p->nlive == 0) {
+        cb->set.nempty--;
+        cb_poolset_in_use(&cb->set);
+    }
     p->nlive += 1u << order;
+    p->native |= (uint8_t)native;
     cb_poolset_rebucket(&cb->set, p);
     cb_api_fill_path(cb, p, index, order, res);
     return CAPBUDDY_OK;

@@ -36,20 +36,29 @@ static CB_COLD int refuse(seL4_CPtr cptr, seL4_Word size_bits, int tree_err)
     return free_error(tree_err);
 }
 
+/* The pool's last live run went to quarantine. The pool keeps serving its clean frames; its
+ * quarantine is made reusable the cheapest way when an alloc finds nothing clean, or by
+ * maintenance. Under SCRUB without a hook only a refresh can clean: the pool waits for one. */
+static CB_NOINLINE void quarantine_emptied(capbuddy_t *cb, struct cb_pool *p)
+{
+    if (!cb_poolset_can_clean_frames(&cb->set)) {
+        cb_poolset_make_pending(&cb->set, p);
+    }
+    cb_poolset_emptied(&cb->set, p);
+}
+
 /* REVOKE, SCRUB: the run waits in quarantine until its frames are revoked. */
-static inline int quarantine_run(capbuddy_t *cb, struct cb_pool *p, seL4_CPtr cptr,
-                                 unsigned long index, unsigned order, seL4_Word size_bits)
+static CB_ALWAYS_INLINE int quarantine_run(capbuddy_t *cb, struct cb_pool *p, seL4_CPtr cptr,
+                                           unsigned long index, unsigned order,
+                                           seL4_Word size_bits)
 {
     int err = cb_pool_check_free(p, index, order);
     if (err) {
         return refuse(cptr, size_bits, err);
     }
-    cb_pool_quarantine(p, index, order);
-    if (p->nlive == 0) {
-        /* No one uses the pool now: it waits for one refresh (or for a frame-by-frame revoke
-         * of its quarantine when that is cheaper, see refill) before it serves again. */
-        cb_poolset_make_pending(&cb->set, p);
-        cb_poolset_emptied(&cb->set, p);
+    cb_pool_quarantine(&cb->set, p, index, order);
+    if (cb_unlikely(p->nlive == 0)) {
+        quarantine_emptied(cb, p);
     }
     return CAPBUDDY_OK;
 }

@@ -38,6 +38,7 @@ void capbuddy_config_default(struct capbuddy_config *cfg, vka_t *parent, seL4_CP
     cfg->slot_count = slot_count;
     cfg->policy = CAPBUDDY_POLICY_REVOKE;
     cfg->spare_pools = CB_DEFAULT_SPARE_POOLS;
+    cfg->retain_ops = CAPBUDDY_DEFAULT_RETAIN_OPS;
     cfg->fan_out_limit = CB_DEFAULT_FAN_OUT;
 }
 
@@ -71,6 +72,7 @@ int capbuddy_init(capbuddy_t **out, const struct capbuddy_config *cfg)
     memset(cb, 0, sizeof(*cb));
     cb->cfg = c;
     cb_poolset_init(&cb->set, &cb->be, &cb->cfg);
+    cb->set.horizon_left = c.retain_ops ? c.retain_ops : 1ul << 20;
     struct cb_meta *m = &cb->set.meta;
     m->alloc = c.meta_alloc;
     m->release = c.meta_free;

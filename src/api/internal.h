@@ -71,6 +71,11 @@ _Static_assert(sizeof(cspacepath_t) == 7 * sizeof(seL4_Word),
 void cb_api_fill_path(const capbuddy_t *cb, const struct cb_pool *p, unsigned long index,
                       unsigned order, cspacepath_t *res);
 
-/* capbuddy_alloc at a physical address (alloc_at.c). */
-int cb_api_alloc_at(capbuddy_t *cb, unsigned order, uint64_t paddr, bool can_use_dev,
+/* capbuddy_alloc at a physical address (alloc_at.c); native as for alloc_from (alloc.c). */
+int cb_api_alloc_at(capbuddy_t *cb, unsigned order, uint64_t paddr, bool can_use_dev, bool native,
                     cspacepath_t *res);
+
+/* capbuddy_alloc for the vka wrapper, which hands out copies of the pool's caps and never
+ * the caps themselves: they are never mapped, so cleaning the run later needs no Unmap. */
+int cb_api_alloc_copied(capbuddy_t *cb, seL4_Word size_bits, uint64_t paddr, bool can_use_dev,
+                        cspacepath_t *res);

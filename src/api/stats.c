@@ -57,6 +57,10 @@ void capbuddy_stats(const capbuddy_t *cb, struct capbuddy_stats *st)
     st->pools_created = cb->set.created;
     st->pools_returned = cb->set.returned;
     st->pools_refreshed = cb->set.refreshed;
+    st->pools_idle = cb->set.nempty;
+    st->inline_refills = cb->set.inline_refills;
+    st->inline_give_backs = cb->set.inline_give_backs;
+    st->frames_revoked = cb->set.frames_revoked;
     st->kernel_calls = cb_backend_kernel_calls(&cb->be);
     st->retypes = cb->be.retypes;
     st->revokes = cb->be.revokes;

@@ -7,6 +7,8 @@
 
 #include <vka/kobject_t.h>
 
+#include "internal.h"
+
 /* Cookies of pool frames carry the pool cap's cptr with this tag, so utspace_free and
  * utspace_paddr tell them from the parent's (allocman's cookies are pointers or indices;
  * the top bit is never set in either). */
@@ -40,7 +42,7 @@ static int pool_frame(struct capbuddy_vka *w, const cspacepath_t *dest, uint64_t
                       bool can_use_dev, seL4_Word *res)
 {
     cspacepath_t run;
-    int err = capbuddy_alloc(w->cb, seL4_PageBits, paddr, can_use_dev, &run);
+    int err = cb_api_alloc_copied(w->cb, seL4_PageBits, paddr, can_use_dev, &run);
     if (err) {
         return err;
     }

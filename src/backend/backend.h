@@ -46,8 +46,9 @@ int cb_backend_refresh(struct cb_backend *be, const struct cb_pool_backing *b, u
 int cb_backend_give_back(struct cb_backend *be, const struct cb_pool_backing *b,
                          unsigned size_order);
 
-/* Revoke every cap derived from one frame cap and unmap the frame. */
-int cb_backend_revoke_frame(struct cb_backend *be, seL4_CPtr frame);
+/* Revoke every cap derived from one frame cap and, when its cap may have been mapped, unmap
+ * the frame. */
+int cb_backend_revoke_frame(struct cb_backend *be, seL4_CPtr frame, bool unmap);
 
 static inline unsigned long cb_backend_kernel_calls(const struct cb_backend *be)
 {

@@ -230,11 +230,14 @@ int cb_backend_give_back(struct cb_backend *be, const struct cb_pool_backing *b,
     return CAPBUDDY_OK;
 }
 
-int cb_backend_revoke_frame(struct cb_backend *be, seL4_CPtr frame)
+int cb_backend_revoke_frame(struct cb_backend *be, seL4_CPtr frame, bool unmap)
 {
     be->revokes++;
     if (seL4_CNode_Revoke(be->root, frame, (seL4_Uint8)seL4_WordBits) != seL4_NoError) {
         return CAPBUDDY_ERR_KERNEL;
+    }
+    if (!unmap) {
+        return CAPBUDDY_OK;
     }
     be->unmaps++;
     return CB_PAGE_UNMAP(frame) == seL4_NoError ? CAPBUDDY_OK : CAPBUDDY_ERR_KERNEL;

@@ -23,8 +23,13 @@ struct cb_pool {
     uint8_t device;                /* 1: kept apart from RAM requests (device or unclassified) */
     uint8_t devmem;                /* 1: known or possibly device memory: only can_use_dev */
     uint8_t bucket;                /* largest free order + 1, or CB_BUCKET_PENDING */
+    uint8_t native;                /* a run went out through the native API since the pool
+                                    * was made or refreshed: its caps may be mapped (the vka
+                                    * wrapper hands out copies, never the pool's caps) */
+    uint8_t in_quar;               /* on the pool set's quarantine list */
     struct cb_pool *prev, *next;   /* bucket or pending list */
     struct cb_pool *cnext, *pnext; /* chains of the cptr and paddr indexes */
+    struct cb_pool *qprev, *qnext; /* quarantine list: pools with nquar > 0, oldest first */
     struct cb_pool_backing b;
     struct cb_tree tree;
     /* Runs freed but not yet revoked (REVOKE, SCRUB): same bit layout as the tree's

@@ -197,8 +197,42 @@ void cb_poolset_add(struct cb_poolset *s, struct cb_pool *p)
     link_pool(s, p, (unsigned)cb_pool_bucket_of(p));
 }
 
+void cb_poolset__quar_link(struct cb_poolset *s, struct cb_pool *p)
+{
+    p->in_quar = 1;
+    p->qnext = NULL;
+    p->qprev = s->qtail;
+    if (s->qtail) {
+        s->qtail->qnext = p;
+    } else {
+        s->qhead = p;
+    }
+    s->qtail = p;
+    s->nquar_pools++;
+}
+
+void cb_poolset__quar_unlink(struct cb_poolset *s, struct cb_pool *p)
+{
+    if (p->qprev) {
+        p->qprev->qnext = p->qnext;
+    } else {
+        s->qhead = p->qnext;
+    }
+    if (p->qnext) {
+        p->qnext->qprev = p->qprev;
+    } else {
+        s->qtail = p->qprev;
+    }
+    p->qprev = p->qnext = NULL;
+    p->in_quar = 0;
+    s->nquar_pools--;
+}
+
 void cb_poolset_remove(struct cb_poolset *s, struct cb_pool *p)
 {
+    if (p->in_quar) {
+        cb_poolset__quar_unlink(s, p);
+    }
     unlink_pool(s, p);
     index_remove(&s->by_cptr, p, false);
     index_remove(&s->by_paddr, p, true);
@@ -302,6 +336,7 @@ static int check_pool(const struct cb_poolset *s, const struct cb_pool *p)
         }
     }
     CHECK(nquar == p->nquar);
+    CHECK(!!p->in_quar == (p->nquar != 0));
     CHECK(p->nlive + p->nquar + cb_tree_free_frames(&p->tree) == cb_pool_frames(p));
     if (p->bucket == CB_BUCKET_PENDING) {
         CHECK(p->nlive == 0);
@@ -341,5 +376,12 @@ int cb_poolset_check(const struct cb_poolset *s)
     CHECK(npools[0] == s->npools[0] && npools[1] == s->npools[1]);
     CHECK(nwhole == s->nwhole && npending == s->npending);
     CHECK(s->by_cptr.count == npools[0] + npools[1] && s->by_paddr.count == s->by_cptr.count);
+    size_t nq = 0;
+    const struct cb_pool *qprev = NULL;
+    for (const struct cb_pool *p = s->qhead; p; qprev = p, p = p->qnext) {
+        CHECK(p->in_quar && p->qprev == qprev && nq < npools[0] + npools[1]);
+        nq++;
+    }
+    CHECK(qprev == s->qtail && nq == s->nquar_pools);
     return 0;
 }

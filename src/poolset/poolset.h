@@ -57,6 +57,21 @@ struct cb_poolset {
     size_t nempty;
     unsigned long created, returned, refreshed;
     struct cb_meta meta;
+    /* The lifecycle (reclaim.c). Demand: the most pools in use (holding a live frame) in
+     * this horizon and the last; a horizon is cfg->retain_ops allocations (the interface
+     * layer counts them down in horizon_left and calls cb_poolset_horizon at 0), or a
+     * maintain call with no allocation since the previous one. */
+    uint64_t horizon_left, horizons;
+    uint64_t maint_left, maint_horizons; /* the two as the last maintain call left them */
+    size_t peak_cur, peak_prev;
+    /* Under maintenance: wholly free pools used up between two maintain calls (the most in
+     * this horizon and the last) and the count the last call left. */
+    size_t burst_cur, burst_prev, whole_after_maintain;
+    bool maintained; /* capbuddy_maintain was called: it gives pools back, not alloc/free */
+    unsigned long inline_refills, inline_give_backs, frames_revoked;
+    /* Quarantine (quarantine.c): pools with quarantined runs, oldest first. */
+    struct cb_pool *qhead, *qtail;
+    size_t nquar_pools;
     /* Upkeep only: the backend it asks, and the allocator's configuration (policy, scrub
      * hook, spare pools, boot info). */
     struct cb_backend *be;
@@ -185,21 +200,45 @@ static inline int cb_pool_check_free(const struct cb_pool *p, unsigned long inde
     return cb_pool_check_free_slow(p, index, order);
 }
 
+/* The quarantine list: p joins its tail (oldest first) when its first run is quarantined
+ * and leaves it when its last run is made reusable. */
+void cb_poolset__quar_link(struct cb_poolset *s, struct cb_pool *p);
+void cb_poolset__quar_unlink(struct cb_poolset *s, struct cb_pool *p);
+
 /* Put a run, checked by cb_pool_check_free, in quarantine. */
-static inline void cb_pool_quarantine(struct cb_pool *p, unsigned long index, unsigned order)
+static inline void cb_pool_quarantine(struct cb_poolset *s, struct cb_pool *p, unsigned long index,
+                                      unsigned order)
 {
     p->nlive -= 1u << order;
     cb_tree_map_set(p->qmap, index, order);
+    if (cb_unlikely(!p->nquar)) {
+        cb_poolset__quar_link(s, p);
+    }
     p->nquar += 1u << order;
 }
 /* Runs in quarantine (not frames). */
 unsigned long cb_pool_quarantined_runs(const struct cb_pool *p);
 
-/* Revoke (and scrub) quarantined runs frame by frame so that they can be reused: of one
- * pool, or of every pool that can serve. True when some run was freed; *failed is set when
- * some run could not be revoked (it stays quarantined). */
-bool cb_poolset_flush_pool(struct cb_poolset *s, struct cb_pool *p, bool *failed);
+/* Per-frame cleaning is possible: always under REVOKE, under SCRUB only with a hook. */
+bool cb_poolset_can_clean_frames(const struct cb_poolset *s);
+
+/* Revoke (and scrub) quarantined runs frame by frame so that they can be reused, until the
+ * estimated cost *spent reaches budget (checked between runs): of one pool, or of every
+ * pool. True when some run was freed; *failed is set when some run could not be revoked
+ * (it stays quarantined). */
+bool cb_poolset_flush_pool(struct cb_poolset *s, struct cb_pool *p, bool *failed,
+                           uint64_t budget, uint64_t *spent);
 bool cb_poolset_flush_all(struct cb_poolset *s, bool *failed);
+
+/* For a pool no one uses: one refresh costs the kernel less than cleaning its quarantine
+ * frame by frame (or frames cannot be cleaned one by one: SCRUB without a hook). */
+bool cb_poolset_refresh_is_cheaper(const struct cb_poolset *s, const struct cb_pool *p);
+
+/* Make one pool's quarantine reusable the way the real-kernel costs say is cheapest: frame
+ * by frame, or one refresh of a pool no one uses (the only way for a pending pool, or under
+ * SCRUB without a hook). Adds the estimate to *spent. 0 or KERNEL. */
+int cb_poolset_clean_pool(struct cb_poolset *s, struct cb_pool *p, uint64_t budget,
+                          uint64_t *spent);
 
 /* 1 when the boot info says paddr is device memory, 0 RAM, -1 unknown (no boot info). */
 int cb_poolset_paddr_kind(const struct cb_poolset *s, uint64_t paddr);
@@ -210,10 +249,29 @@ int cb_poolset_make_pool(struct cb_poolset *s, unsigned size_order, uint64_t pad
                          struct cb_pool **out);
 /* Refresh a pending pool (one untyped revoke and the retypes); on failure it goes back. */
 int cb_poolset_refresh(struct cb_poolset *s, struct cb_pool *p);
-/* A pool's last live run was freed: count it empty, give it back beyond the spares. */
+/* A pool's last live run was freed: count it empty, give it back when more pools are empty
+ * than the demand and spares allow (not when maintenance does that). */
 void cb_poolset_emptied(struct cb_poolset *s, struct cb_pool *p);
-/* Give a pool back beyond the spares. */
-void cb_poolset_trim(struct cb_poolset *s, struct cb_pool *p);
+/* Give a pool back when more pools are empty than allowed (inline_call: from alloc or free,
+ * which leave it to maintenance once that runs). */
+void cb_poolset_trim(struct cb_poolset *s, struct cb_pool *p, bool inline_call);
+/* A pool went from empty to in use: count it for the demand estimate. */
+static inline void cb_poolset_in_use(struct cb_poolset *s)
+{
+    size_t in_use = s->npools[0] + s->npools[1] - s->nempty;
+    if (in_use > s->peak_cur) {
+        s->peak_cur = in_use;
+    }
+}
+/* How many empty pools may be held now. */
+size_t cb_poolset_empty_allowed(const struct cb_poolset *s);
+/* The demand horizon moves on (and, without maintenance, idle pools beyond it go back). */
+void cb_poolset_horizon(struct cb_poolset *s, bool from_maintain);
+/* Give back empty pools beyond what is allowed while the estimate stays below budget;
+ * returns the estimate spent. */
+uint64_t cb_poolset_decay(struct cb_poolset *s, uint64_t budget);
+/* Wholly free pools maintenance keeps ready. */
+size_t cb_poolset_reserve_pools(const struct cb_poolset *s);
 /* Refresh every pending pool (each then kept as a spare or given back). */
 int cb_poolset_refresh_all(struct cb_poolset *s);
 /* Give every pool back (tear-down). */

@@ -10,6 +10,7 @@
 #include <capbuddy/capbuddy.h>
 
 #include "backend.h"
+#include "cb_costs.h"
 
 int cb_pool_check_free_slow(const struct cb_pool *p, unsigned long index, unsigned order)
 {
@@ -39,7 +40,33 @@ unsigned long cb_pool_quarantined_runs(const struct cb_pool *p)
     return runs;
 }
 
-/* Revoke (and scrub) the 2^order frames of one run: 2 calls a frame (Revoke, Unmap). */
+bool cb_poolset_can_clean_frames(const struct cb_poolset *s)
+{
+    return s->cfg->policy != CAPBUDDY_POLICY_SCRUB || s->cfg->scrub;
+}
+
+/* Making one quarantined frame of p reusable on its own: a Revoke, an Unmap when the pool's
+ * caps may have been mapped, and under SCRUB the hook's map, clear and unmap. */
+static uint64_t cost_frame(const struct cb_poolset *s, const struct cb_pool *p)
+{
+    uint64_t c = CB_COST_REVOKE + (p->native ? CB_COST_UNMAP : 0);
+    if (s->cfg->policy == CAPBUDDY_POLICY_SCRUB) {
+        c += CB_COST_MAP + CB_COST_UNMAP + CB_COST_SCRUB_USER;
+    }
+    return c;
+}
+
+/* A refresh: the Revoke of the untyped (every frame cap goes), the retypes, and the reset's
+ * clearing of the whole pool. */
+static uint64_t cost_refresh(const struct cb_poolset *s, const struct cb_pool *p)
+{
+    uint64_t frames = cb_pool_frames(p);
+    uint64_t retypes = (frames + s->be->fan_out - 1) / s->be->fan_out;
+    return CB_COST_REVOKE + frames * CB_COST_REVOKE_PER_CAP + retypes * CB_COST_RETYPE +
+           frames * CB_COST_RETYPE_PER_OBJ + frames * (1u << (CB_PAGE_BITS - 10)) * CB_COST_CLEAR_PER_KIB;
+}
+
+/* Revoke (and scrub) the 2^order frames of one run. */
 static bool revoke_run(struct cb_poolset *s, const struct cb_pool *p, unsigned long index,
                        unsigned order)
 {
@@ -47,7 +74,7 @@ static bool revoke_run(struct cb_poolset *s, const struct cb_pool *p, unsigned l
     bool ok = true;
     for (unsigned long f = index; ok && f < index + (1ul << order); f++) {
         seL4_CPtr frame = (seL4_CPtr)(p->b.first + f);
-        ok = cb_backend_revoke_frame(s->be, frame) == CAPBUDDY_OK;
+        ok = cb_backend_revoke_frame(s->be, frame, p->native != 0) == CAPBUDDY_OK;
         if (ok && cfg->policy == CAPBUDDY_POLICY_SCRUB) {
             ok = cfg->scrub(cfg->scrub_cookie, frame) == 0;
         }
@@ -59,17 +86,21 @@ static bool revoke_run(struct cb_poolset *s, const struct cb_pool *p, unsigned l
  * A run whose frames cannot all be revoked (or scrubbed) stays quarantined; *failed says so.
  * Under SCRUB without a hook nothing can be reused this way: skipped.
  */
-bool cb_poolset_flush_pool(struct cb_poolset *s, struct cb_pool *p, bool *failed)
+bool cb_poolset_flush_pool(struct cb_poolset *s, struct cb_pool *p, bool *failed,
+                           uint64_t budget, uint64_t *spent)
 {
     bool freed = false;
-    if (s->cfg->policy == CAPBUDDY_POLICY_SCRUB && !s->cfg->scrub) {
+    if (!cb_poolset_can_clean_frames(s)) {
         return false;
     }
+    uint64_t per_frame = cost_frame(s, p);
     unsigned size_order = cb_tree_size_order(&p->tree);
-    for (unsigned o = 0; o <= size_order && p->nquar; o++) {
-        for (long b = cb_tree_map_next(p->qmap, size_order, o, 0); b >= 0 && p->nquar;
+    for (unsigned o = 0; o <= size_order && p->nquar && *spent < budget; o++) {
+        for (long b = cb_tree_map_next(p->qmap, size_order, o, 0);
+             b >= 0 && p->nquar && *spent < budget;
              b = cb_tree_map_next(p->qmap, size_order, o, (unsigned long)b + 1)) {
             unsigned long index = (unsigned long)b << o;
+            *spent += per_frame << o;
             if (!revoke_run(s, p, index, o)) {
                 *failed = true;
                 continue; /* stays quarantined; the pool's refresh will deal with it */
@@ -77,8 +108,12 @@ bool cb_poolset_flush_pool(struct cb_poolset *s, struct cb_pool *p, bool *failed
             cb_tree_map_clear(p->qmap, index, o);
             (void)cb_tree_free(&p->tree, index, o);
             p->nquar -= 1u << o;
+            s->frames_revoked += 1ul << o;
             freed = true;
         }
+    }
+    if (p->nquar == 0 && p->in_quar) {
+        cb_poolset__quar_unlink(s, p);
     }
     if (p->bucket != CB_BUCKET_PENDING || p->nquar == 0) {
         cb_poolset_rebucket(s, p); /* a pending pool leaves the list once clean */
@@ -89,13 +124,28 @@ bool cb_poolset_flush_pool(struct cb_poolset *s, struct cb_pool *p, bool *failed
 bool cb_poolset_flush_all(struct cb_poolset *s, bool *failed)
 {
     bool freed = false;
-    struct cb_pool_iter it;
-    struct cb_pool *p;
-    cb_poolset_for_each(s, CB_WALK_BUCKETS, it, p)
-    {
-        if (p->nquar) {
-            freed |= cb_poolset_flush_pool(s, p, failed);
-        }
+    for (struct cb_pool *p = s->qhead, *next; p; p = next) {
+        next = p->qnext;
+        uint64_t spent = 0;
+        freed |= cb_poolset_flush_pool(s, p, failed, UINT64_MAX, &spent);
     }
     return freed;
+}
+
+bool cb_poolset_refresh_is_cheaper(const struct cb_poolset *s, const struct cb_pool *p)
+{
+    return !cb_poolset_can_clean_frames(s) ||
+           cost_refresh(s, p) < (uint64_t)p->nquar * cost_frame(s, p);
+}
+
+int cb_poolset_clean_pool(struct cb_poolset *s, struct cb_pool *p, uint64_t budget,
+                          uint64_t *spent)
+{
+    if (p->bucket == CB_BUCKET_PENDING || (p->nlive == 0 && cb_poolset_refresh_is_cheaper(s, p))) {
+        *spent += cost_refresh(s, p);
+        return cb_poolset_refresh(s, p);
+    }
+    bool failed = false;
+    (void)cb_poolset_flush_pool(s, p, &failed, budget, spent);
+    return failed ? CAPBUDDY_ERR_KERNEL : CAPBUDDY_OK;
 }

@@ -2,8 +2,14 @@
  * SPDX-License-Identifier: BSD-2-Clause
  *
  * A pool's life: made from an untyped of the parent, refreshed with one untyped revoke when
- * all of its frames were freed under a quarantining policy, given back to the parent when
- * more pools than the spares are wholly free.
+ * that is the cheapest way to clean its quarantine, given back to the parent when more pools
+ * are empty than the recent demand and the spares call for.
+ *
+ * Retention by demand, as the best general-purpose allocators return memory (jemalloc's
+ * decay, TCMalloc's "keep what the recent peak needs", mimalloc's purge delay): remaking a
+ * pool costs the kernel its 4 MiB clearing (~2.5 M instructions on x86_64) when the parent
+ * hands out memory it had before, so a pool emptied in a dip of demand is kept while the
+ * peak of pools in use over the last one to two horizons says it will be needed again.
  */
 #include "poolset.h"
 
@@ -12,6 +18,7 @@
 #include <capbuddy/capbuddy.h>
 
 #include "backend.h"
+#include "cb_costs.h"
 
 int cb_poolset_paddr_kind(const struct cb_poolset *s, uint64_t paddr)
 {
@@ -49,6 +56,10 @@ int cb_poolset_make_pool(struct cb_poolset *s, unsigned size_order, uint64_t pad
         return err;
     }
     cb_tree_init(&p->tree, size_order);
+    p->nlive = p->nquar = 0;
+    p->native = p->in_quar = 0;
+    p->qprev = p->qnext = NULL;
+    memset(p->qmap, 0, sizeof(p->qmap));
     p->device = device ? 1 : 0;
     /* Pools kept apart hold memory that may be device memory: only requests that allow it
      * may have it, unless the boot info says it is RAM. */
@@ -80,11 +91,39 @@ static void give_back(struct cb_poolset *s, struct cb_pool *p)
     s->returned++;
 }
 
-/* A pool whose frames are all free (or waiting for revocation) stays as a spare or goes
- * back to the parent. */
-void cb_poolset_trim(struct cb_poolset *s, struct cb_pool *p)
+size_t cb_poolset_reserve_pools(const struct cb_poolset *s)
 {
-    if (s->nempty > s->cfg->spare_pools) {
+    return s->burst_cur > s->burst_prev ? s->burst_cur : s->burst_prev;
+}
+
+size_t cb_poolset_empty_allowed(const struct cb_poolset *s)
+{
+    size_t in_use = s->npools[0] + s->npools[1] - s->nempty;
+    size_t demand = s->peak_cur > s->peak_prev ? s->peak_cur : s->peak_prev;
+    size_t allowed = s->cfg->retain_ops && demand > in_use ? demand - in_use : 0;
+    allowed += cb_poolset_reserve_pools(s); /* 0 without maintenance */
+    if (allowed < s->cfg->spare_pools) {
+        allowed = s->cfg->spare_pools;
+    }
+    if (s->cfg->max_idle_pools && allowed > s->cfg->max_idle_pools) {
+        allowed = s->cfg->max_idle_pools;
+    }
+    return allowed;
+}
+
+/* A pool whose frames are all free (or waiting for revocation) stays held or goes back to
+ * the parent. */
+void cb_poolset_trim(struct cb_poolset *s, struct cb_pool *p, bool inline_call)
+{
+    size_t floor = s->cfg->spare_pools;
+    if (s->cfg->max_idle_pools && s->cfg->max_idle_pools < floor) {
+        floor = s->cfg->max_idle_pools;
+    }
+    if (s->nempty <= floor) {
+        return; /* at most the spares: kept whatever the demand (the usual case) */
+    }
+    if (s->nempty > cb_poolset_empty_allowed(s) && !(inline_call && s->maintained)) {
+        s->inline_give_backs += inline_call;
         give_back(s, p);
     }
 }
@@ -92,7 +131,59 @@ void cb_poolset_trim(struct cb_poolset *s, struct cb_pool *p)
 void cb_poolset_emptied(struct cb_poolset *s, struct cb_pool *p)
 {
     s->nempty++;
-    cb_poolset_trim(s, p);
+    cb_poolset_trim(s, p, true);
+}
+
+uint64_t cb_poolset_decay(struct cb_poolset *s, uint64_t budget)
+{
+    uint64_t spent = 0;
+    while (s->nempty > cb_poolset_empty_allowed(s) && spent < budget) {
+        /* pending pools first, then wholly free ones from the largest bucket down, then
+         * any without live frames (its quarantine goes with it) */
+        struct cb_pool *victim = NULL;
+        struct cb_pool_iter it;
+        struct cb_pool *p;
+        cb_poolset_for_each(s, CB_WALK_PENDING, it, p)
+        {
+            victim = p;
+            break;
+        }
+        for (int d = 0; !victim && d < 2; d++) {
+            for (unsigned b = CB_BUCKETS; !victim && b-- > 0;) {
+                for (p = s->bucket[d][b]; p; p = p->next) {
+                    if (p->nlive == 0) {
+                        victim = p;
+                        break;
+                    }
+                }
+            }
+        }
+        if (!victim) {
+            break; /* the empty one is the interface layer's cached frame's pool */
+        }
+        size_t before = s->npools[0] + s->npools[1];
+        spent += CB_COST_REVOKE + (uint64_t)cb_pool_frames(victim) * CB_COST_REVOKE_PER_CAP +
+                 CB_COST_DELETE;
+        give_back(s, victim);
+        if (s->npools[0] + s->npools[1] == before) {
+            break; /* it failed and was kept for a refresh */
+        }
+    }
+    return spent;
+}
+
+void cb_poolset_horizon(struct cb_poolset *s, bool from_maintain)
+{
+    s->horizon_left = s->cfg->retain_ops ? s->cfg->retain_ops : 1ul << 20;
+    s->horizons++;
+    s->peak_prev = s->peak_cur;
+    s->peak_cur = s->npools[0] + s->npools[1] - s->nempty;
+    s->burst_prev = s->burst_cur;
+    s->burst_cur = 0;
+    if (!from_maintain && !s->maintained && s->nempty > cb_poolset_empty_allowed(s)) {
+        s->inline_give_backs++;
+        (void)cb_poolset_decay(s, UINT64_MAX);
+    }
 }
 
 /* One untyped revoke kills every cap derived from the pool's frames and the next retype
@@ -108,7 +199,11 @@ int cb_poolset_refresh(struct cb_poolset *s, struct cb_pool *p)
     cb_tree_init(&p->tree, size_order);
     memset(p->qmap, 0, sizeof(p->qmap));
     p->nquar = 0;
-    cb_poolset_unpend(s, p);
+    if (p->in_quar) {
+        cb_poolset__quar_unlink(s, p);
+    }
+    p->native = 0;
+    cb_poolset_unpend(s, p); /* from the pending list or its bucket to its new bucket */
     s->refreshed++;
     return CAPBUDDY_OK;
 }
@@ -120,7 +215,7 @@ int cb_poolset_refresh_all(struct cb_poolset *s)
         if (cb_poolset_refresh(s, p)) {
             return CAPBUDDY_ERR_KERNEL;
         }
-        cb_poolset_trim(s, p);
+        cb_poolset_trim(s, p, false);
     }
     return CAPBUDDY_OK;
 }

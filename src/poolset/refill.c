@@ -1,9 +1,11 @@
 /*
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * Refill: no pool can serve 2^order frames of this kind. In order of cost: refresh a pending
- * pool (one revoke and a few retypes), make a new pool from the parent (largest first,
- * smaller ones while memory or slots run short), revoke quarantined runs one frame at a time.
+ * Refill: no pool can serve 2^order frames of this kind. In order: a pending pool (it can
+ * only serve again after a refresh), the quarantine (oldest pools first, each whose
+ * quarantine could serve the request, cleaned the cheapest way: see cb_poolset_clean_pool),
+ * a new pool from the parent (largest first, smaller ones while memory or slots run short),
+ * and last any quarantined run at all.
  */
 #include "poolset.h"
 
@@ -11,17 +13,9 @@
 
 #include "backend.h"
 
-/* A pending pool that can serve: revoke its few quarantined frames one by one when that is
- * cheaper than the refresh (2 calls a frame against 1 revoke + the retypes; e.g. a single
- * frame freed and asked for again, over and over), else refresh it. */
-static int reuse_pending(struct cb_poolset *s, struct cb_pool *p)
+static bool can_serve(const struct cb_poolset *s, unsigned order, bool can_use_dev)
 {
-    unsigned long refresh_cost = 1 + (cb_pool_frames(p) + s->be->fan_out - 1) / s->be->fan_out;
-    bool failed = false;
-    if (2ul * p->nquar < refresh_cost && cb_poolset_flush_pool(s, p, &failed) && p->nquar == 0) {
-        return CAPBUDDY_OK;
-    }
-    return cb_poolset_refresh(s, p);
+    return cb_poolset_pick(s, order, false) || (can_use_dev && cb_poolset_pick(s, order, true));
 }
 
 static int make_any_pool(struct cb_poolset *s, unsigned order, bool can_use_dev)
@@ -44,15 +38,29 @@ static int make_any_pool(struct cb_poolset *s, unsigned order, bool can_use_dev)
 
 int cb_poolset_refill(struct cb_poolset *s, unsigned order, bool can_use_dev)
 {
+    s->inline_refills++;
     struct cb_pool_iter it;
     struct cb_pool *p;
     cb_poolset_for_each(s, CB_WALK_PENDING, it, p)
     {
         if (cb_tree_size_order(&p->tree) >= order && (!p->device || can_use_dev)) {
-            if (!reuse_pending(s, p)) {
+            uint64_t spent = 0;
+            if (!cb_poolset_clean_pool(s, p, UINT64_MAX, &spent) &&
+                p->bucket != CB_BUCKET_PENDING) {
                 return CAPBUDDY_OK;
             }
-            break; /* the list changed; make a new pool instead */
+            break; /* the list changed; go on with the quarantine or a new pool */
+        }
+    }
+    for (struct cb_pool *q = s->qhead, *next; q; q = next) {
+        next = q->qnext;
+        if (q->bucket != CB_BUCKET_PENDING && q->nquar >= (1u << order) &&
+            (!q->device || can_use_dev)) {
+            uint64_t spent = 0;
+            (void)cb_poolset_clean_pool(s, q, UINT64_MAX, &spent);
+            if (can_serve(s, order, can_use_dev)) {
+                return CAPBUDDY_OK;
+            }
         }
     }
     int err = make_any_pool(s, order, can_use_dev);

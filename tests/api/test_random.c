@@ -226,9 +226,16 @@ static void step(struct ref *r, struct cbt_rng *g)
             CBT_CHECK_EQ(sel4host_count_total(), calls);
             r->counts[C_BAD_FREE]++;
         }
-    } else if (op < 97) {
+    } else if (op < 96) {
         int err = capbuddy_flush(w->cb);
         CBT_CHECK(err == CAPBUDDY_OK || (r->faults && err == CAPBUDDY_ERR_KERNEL));
+        r->counts[C_FLUSH]++;
+    } else if (op < 97) {
+        /* background work with a budget from nothing to everything */
+        static const uint64_t budgets[] = {0, 2000, 200000, 3000000, UINT64_MAX};
+        int err = capbuddy_maintain(w->cb, budgets[cbt_below(g, 5)], NULL);
+        CBT_CHECK(err == CAPBUDDY_OK || err == CAPBUDDY_MORE ||
+                  (r->faults && err == CAPBUDDY_ERR_KERNEL));
         r->counts[C_FLUSH]++;
     } else if (r->pol != CAPBUDDY_POLICY_TRUST && r->nlive && r->ncopies < MAX_COPIES) {
         /* the owner keeps a copy of a frame cap of its run (TRUST forbids that) */
@@ -260,6 +267,8 @@ static void random_run(enum capbuddy_policy pol, unsigned steps, bool faults)
     }
     w.cfg.policy = pol;
     w.cfg.spare_pools = pol; /* 0, 1, 2 spares across the runs */
+    /* retention by demand: none, a short horizon, the default */
+    w.cfg.retain_ops = pol == 0 ? 0 : pol == 1 ? 64 : CAPBUDDY_DEFAULT_RETAIN_OPS;
     if (pol == CAPBUDDY_POLICY_SCRUB) {
         w.cfg.scrub = scrub_zero;
     }

@@ -158,6 +158,10 @@ bool world_boot(struct world *w, const struct world_opts *o)
 
     capbuddy_config_default(&w->cfg, &w->vka, seL4_CapInitThreadCNode, first, count);
     w->cfg.fan_out_limit = world_args.fanout;
+    /* These tests pin down the spare-pool rule (a pool goes back as soon as it is an extra
+     * spare); retention by demand has its own tests (test_lifecycle.c) and is varied in
+     * test_random.c. */
+    w->cfg.retain_ops = 0;
     w->cfg.bootinfo = o->no_bootinfo ? NULL : w->bi;
     w->cfg.meta_alloc = meta_alloc;
     w->cfg.meta_free = meta_free;

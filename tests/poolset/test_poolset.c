@@ -162,9 +162,8 @@ static void walk_and_pending(void)
         p[i] = make(&s, i, 4 + i, i == 5);
     }
     take(&s, p[1], 0);
-    p[1]->nlive = 0; /* pretend its frame was quarantined */
-    p[1]->nquar = 1;
-    cb_tree_map_set(p[1]->qmap, 0, 0);
+    cb_pool_quarantine(&s, p[1], 0, 0); /* its frame freed into quarantine */
+    CBT_CHECK(s.qhead == p[1] && s.qtail == p[1] && s.nquar_pools == 1);
     cb_poolset_make_pending(&s, p[1]);
     CBT_CHECK_EQ(cb_poolset_check(&s), 0);
     CBT_CHECK_EQ(s.npending, 1);
