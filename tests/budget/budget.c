@@ -30,7 +30,7 @@
 #define MAX_PAIRS 1000000ul
 
 static struct cb_tree tree;
-static cspacepath_t path;
+static cspacepath_t answer;
 static seL4_CPtr run;
 
 /* Extern, so that callgrind finds them by name; noinline, so that each pair is one call. */
@@ -62,13 +62,13 @@ __attribute__((noinline)) void measure_tree_mixed(capbuddy_t *cb, unsigned order
 __attribute__((noinline)) void measure_trust(capbuddy_t *cb, unsigned order)
 {
     (void)capbuddy_free(cb, run, seL4_PageBits + order);
-    (void)capbuddy_alloc(cb, seL4_PageBits + order, VKA_NO_PADDR, false, &path);
+    (void)capbuddy_alloc(cb, seL4_PageBits + order, VKA_NO_PADDR, false, &answer);
 }
 
 __attribute__((noinline)) void measure_revoke_o0(capbuddy_t *cb, unsigned order)
 {
-    (void)capbuddy_alloc(cb, seL4_PageBits + order, VKA_NO_PADDR, false, &path);
-    (void)capbuddy_free(cb, path.capPtr, seL4_PageBits + order);
+    (void)capbuddy_alloc(cb, seL4_PageBits + order, VKA_NO_PADDR, false, &answer);
+    (void)capbuddy_free(cb, answer.capPtr, seL4_PageBits + order);
 }
 
 static void run_pairs(void (*fn)(capbuddy_t *, unsigned), capbuddy_t *cb, unsigned order,
@@ -116,8 +116,8 @@ static void trust_scenario(unsigned order, unsigned long pairs, bool full)
     }
     seL4_CPtr *runs = calloc(n, sizeof(*runs));
     for (unsigned i = 0; i < n; i++) {
-        CBT_CHECK_EQ(capbuddy_alloc(w.cb, seL4_PageBits + order, VKA_NO_PADDR, false, &path), 0);
-        runs[i] = path.capPtr;
+        CBT_CHECK_EQ(capbuddy_alloc(w.cb, seL4_PageBits + order, VKA_NO_PADDR, false, &answer), 0);
+        runs[i] = answer.capPtr;
     }
     run = runs[0];
     struct capbuddy_stats st;
@@ -125,7 +125,7 @@ static void trust_scenario(unsigned order, unsigned long pairs, bool full)
     CBT_CHECK_EQ(st.pools_created, 1);
     unsigned long calls = st.kernel_calls, nfree = st.frames_free;
     run_pairs(measure_trust, w.cb, order, pairs, false);
-    CBT_CHECK_EQ(path.capPtr, run);
+    CBT_CHECK_EQ(answer.capPtr, run);
     capbuddy_stats(w.cb, &st);
     CBT_CHECK_EQ(st.kernel_calls, calls);
     CBT_CHECK_EQ(st.frames_free, nfree);
@@ -150,15 +150,15 @@ static void revoke_scenario(unsigned long pairs)
     enum { N = 1u << CB_TREE_MAX_ORDER };
     static seL4_CPtr frames[N];
     for (unsigned i = 0; i < N; i++) {
-        CBT_CHECK_EQ(capbuddy_alloc(w.cb, seL4_PageBits, VKA_NO_PADDR, false, &path), 0);
-        frames[i] = path.capPtr;
+        CBT_CHECK_EQ(capbuddy_alloc(w.cb, seL4_PageBits, VKA_NO_PADDR, false, &answer), 0);
+        frames[i] = answer.capPtr;
     }
     for (unsigned i = 0; i < N; i += 2) {
         CBT_CHECK_EQ(capbuddy_free(w.cb, frames[i], seL4_PageBits), 0);
     }
     CBT_CHECK_EQ(capbuddy_flush(w.cb), 0);
     if (pairs > N / 2) {
-        fprintf(stderr, "revoke_o0: at most %u pairs\n", N / 2);
+        fprintf(stderr, "revoke_o0: at most %u pairs\n", (unsigned)N / 2);
         cbtest_failures++;
         pairs = N / 2;
     }
