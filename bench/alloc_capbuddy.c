@@ -64,6 +64,9 @@ int bench_capbuddy_new(const struct bench_env *env, struct capbuddy **out)
     if (env->spare_pools >= 0) {
         cfg.spare_pools = (unsigned)env->spare_pools;
     }
+    if (env->retain_ops >= 0) {
+        cfg.retain_ops = (unsigned long)env->retain_ops;
+    }
     return capbuddy_init(out, &cfg);
 }
 

@@ -50,6 +50,7 @@ struct bench_opts {
     FILE *json_out;       /* --json-out FILE: JSON rows there too (tables stay on stdout) */
     long spare_pools;     /* CapBuddy's spare_pools; -1: the library's default */
     long maintain_every;  /* --maintain N: capbuddy_maintain every N allocator calls; 0: off */
+    long retain_ops;      /* --retain N: CapBuddy's retain_ops; -1: the library's default */
 };
 
 /* Parses the common options after argv[0] (the workload); positional arguments (replay's
@@ -67,6 +68,7 @@ struct bench_env {
     seL4_Word window_first, window_count; /* CapBuddy's slot window */
     int policy;                           /* CAPBUDDY_POLICY_*, ignored by the baseline */
     long spare_pools;                     /* -1: the library's default */
+    long retain_ops;                      /* -1: the library's default */
 };
 
 /* A block of the workload as an allocator holds it. */

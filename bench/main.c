@@ -44,6 +44,7 @@ static int usage(void)
             "  --json-out FILE   also append the JSON rows to FILE\n"
             "  --spare-pools N   CapBuddy keeps N wholly free pools (default: the library's)\n"
             "  --maintain N      CapBuddy: capbuddy_maintain every N allocator calls (idle time)\n"
+            "  --retain N        CapBuddy's retain_ops (0: spare pools only; default: the library's)\n"
             "  --progress / --no-progress   on stderr (default: when stderr is a terminal)\n");
     return 2;
 }
@@ -59,6 +60,7 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o, const char **p
     o->iterations = -1;
     o->max_lifetime = -1;
     o->spare_pools = -1;
+    o->retain_ops = -1;
     o->progress = isatty(2);
     if (pos) {
         *pos = NULL;
@@ -110,6 +112,8 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o, const char **p
             o->iterations = strtol(argv[++i], NULL, 0);
         } else if (!strcmp(a, "--max-lifetime") && v) {
             o->max_lifetime = strtol(argv[++i], NULL, 0);
+        } else if (!strcmp(a, "--retain") && v) {
+            o->retain_ops = strtol(argv[++i], NULL, 0);
         } else if (!strcmp(a, "--maintain") && v) {
             o->maintain_every = strtol(argv[++i], NULL, 0);
             if (o->maintain_every < 0) {

@@ -179,6 +179,11 @@ static unsigned ceil_log2(uint64_t x)
 
 /* ---- the world ------------------------------------------------------------------------- */
 
+/* --maintain N and --retain N for the run in progress (bench_run sets them): maintenance
+ * every N calls; CapBuddy's retain_ops (-1: the library's default). */
+static long maintain_every;
+static long retain_ops = -1;
+
 struct world {
     struct bench_env env;
     struct sel4host_account boot;
@@ -273,6 +278,7 @@ static int world_up(struct world *w, const struct sizing *sz, const struct bench
     w->env.window_count = bi->empty.end - half;
     w->env.policy = policy;
     w->env.spare_pools = spare_pools;
+    w->env.retain_ops = retain_ops;
     err = a->init(&w->env, &w->st);
     if (err) {
         fail(r, "%s init: %d", a->name, err);
@@ -450,8 +456,6 @@ static void init_blocks(struct bench_block *blocks, const struct bench_oplist *l
     }
 }
 
-/* --maintain N for the run in progress (bench_run sets it): maintenance every N calls. */
-static long maintain_every;
 
 static bool maintain_due(const struct bench_allocator *a, size_t i)
 {
@@ -696,6 +700,7 @@ void bench_run(const struct bench_spec *spec, const struct bench_allocator *a, i
     snprintf(r->policy, sizeof(r->policy), "%s", a->uses_policy ? report_policy_name(policy) : "none");
     r->seed = o->seed;
     maintain_every = a->uses_policy ? o->maintain_every : 0;
+    retain_ops = o->retain_ops;
     r->maintain_every = maintain_every;
     r->pools = spec->pools;
     r->spare_pools = a->uses_policy ? o->spare_pools : -1;
