@@ -40,7 +40,7 @@ void costs_report(const char *kind, const char *extra, const uint64_t *r, int n)
  * with get_obj (which makes one object of the given type in a free slot and returns its
  * cptr, or 0). measured (may be NULL) gets each paging structure map that succeeded:
  * "pt_map", "pd_map" or "pdpt_map" and its instructions. 0 or a seL4 error. x86 only
- * (seq_play.c). */
+ * (map.c). */
 int costs_map_frame(seL4_CPtr frame, seL4_Word vaddr, seL4_CPtr (*get_obj)(seL4_Word type),
                     void (*measured)(const char *kind, uint64_t instr));
 

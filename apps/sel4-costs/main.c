@@ -11,11 +11,15 @@
  * stable (a ctest parses recorded runs, tests/costs/real/):
  *
  *   CONFIG arch=x86_64 fanout=256 cnode_bits=18 reset_chunk_bits=8 ...   (once)
+ *   UT <paddr hex> <size_bits> <is_device>      (once per boot untyped, bootinfo's order; the
+ *                                                self-test's format: the host replay boots
+ *                                                the model with this list)
  *   COST kind=<kind> [n=<objects or caps>] [ut_bits=<untyped size>] [reset_bytes=<bytes the
  *        kernel clears>] [expected=<e> match=<yes|no>] instr=<min over repeats>
  *        reps=<r1>/<r2>/<r3> agree=<yes|no>
  *   SEQ workload=<w> alloc=<a> pass=<1|2> ops=<allocator calls> frames=<4 KiB frames
- *       handed out> instr=<instructions of the op loop> instr_init=<i> instr_fini=<f>
+ *       handed out> instr=<instructions of the op loop> kinstr=<of them, inside kernel
+ *       invocations> instr_init=<i> instr_fini=<f>
  *       kernel_calls=<n> retype=.. revoke=.. delete=.. copy=.. mint=.. move=.. mutate=..
  *       page_map=.. page_unmap=.. page_getaddr=.. paging_map=.. other=..
  *   sel4-costs: done (<n> failures)                                     (last line)
@@ -43,7 +47,8 @@
  *   delete_frame                     Delete of the last cap of an unmapped frame
  *   page_getaddr                     seL4_X86_Page_GetAddress
  *   page_map, page_unmap mapped=1, page_unmap mapped=0
- * SEQ: the workloads of bench/workload_gen.c at short sizes (seq.c; a WORKLOAD line before
+ * SEQ: the workloads of bench/workload_gen.c at short sizes (seq_play.c, the player the host
+ * replay shares; seq_sel4.c sets up allocman for it here; a WORKLOAD line before
  * each gives its parameters), plus workload=warmup (allocman alone, one frame at a time up to
  * the largest peak, then all freed). alloc is one of allocman (upstream allocman's
  * vka_alloc_frame / vka_free_object per 4 KiB frame), capbuddy-{trust,revoke,scrub}
@@ -55,7 +60,13 @@
  * loop only (frees included); instr_init (capbuddy_init, pass 1 line) and instr_fini
  * (capbuddy_destroy: pools given back, pass 2 line) are separate, 0 on the other line and
  * for allocman; frames counts 4 KiB frames handed out (CapBuddy: 2^k per block); the kernel
- * call counts are of the op loop.
+ * call counts are of the op loop. kinstr (built with SEL4CostsCountCalls, else "na"): the
+ * instructions spent inside the op loop's kernel invocations, stub entry and kernel (each
+ * counted invocation's seL4_CallWithMRs bracketed with rdtsc in sel4_count.h under
+ * CAPBUDDY_COUNT_TSC, one empty bracket per call subtracted; the generated stub's packing of
+ * its arguments before seL4_CallWithMRs is outside the bracket, a few instructions). instr
+ * - kinstr is then the user part, the counting's own instructions included. tests/costs
+ * replays these sequences on the host model (main_host.c) against kinstr.
  *
  *   WORKLOAD workload=<w> phase=<p|-> param_a=.. param_b=.. seed=.. ops=.. blocks=.. frames=..
  */
