@@ -37,11 +37,36 @@ extern unsigned long capbuddy_calls_by_label[CAPBUDDY_COUNT_LABELS];
 #define CAPBUDDY_MR_ARGS mr0, mr1, mr2, mr3
 #endif
 
+#if defined(CAPBUDDY_COUNT_TSC)
+/* Opt-in (apps/sel4-costs defines CAPBUDDY_COUNT_TSC; the self-test does not): also bracket
+ * each counted call with rdtsc and add the delta to capbuddy_calls_tsc, which the program
+ * defines. Under QEMU -icount shift=0,sleep=off that is the call's instructions, stub entry
+ * and kernel, plus one empty bracket per call (the program subtracts it). x86 only. */
+#if !defined(CONFIG_ARCH_X86)
+#error "sel4_count.h: CAPBUDDY_COUNT_TSC needs rdtsc (x86_64, ia32)"
+#endif
+extern unsigned long long capbuddy_calls_tsc;
+
+static inline __attribute__((always_inline)) unsigned long long capbuddy_count_rdtsc(void)
+{
+    unsigned int lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi)::"memory");
+    return ((unsigned long long)hi << 32) | lo;
+}
+#endif
+
 static inline seL4_MessageInfo_t seL4_CallWithMRs(seL4_CPtr dest, seL4_MessageInfo_t msgInfo,
                                                   CAPBUDDY_MR_PARAMS)
 {
     capbuddy_calls_by_label[seL4_MessageInfo_get_label(msgInfo) % CAPBUDDY_COUNT_LABELS]++;
+#if defined(CAPBUDDY_COUNT_TSC)
+    unsigned long long t0 = capbuddy_count_rdtsc();
+    seL4_MessageInfo_t r = capbuddy_uncounted_seL4_CallWithMRs(dest, msgInfo, CAPBUDDY_MR_ARGS);
+    capbuddy_calls_tsc += capbuddy_count_rdtsc() - t0;
+    return r;
+#else
     return capbuddy_uncounted_seL4_CallWithMRs(dest, msgInfo, CAPBUDDY_MR_ARGS);
+#endif
 }
 
 #include <sel4/sel4.h>

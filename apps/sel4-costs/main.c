@@ -11,11 +11,15 @@
  * stable (a ctest parses recorded runs, tests/costs/real/):
  *
  *   CONFIG arch=x86_64 fanout=256 cnode_bits=18 reset_chunk_bits=8 ...   (once)
+ *   UT <paddr hex> <size_bits> <is_device>      (once per boot untyped, bootinfo's order; the
+ *                                                self-test's format: the host replay boots
+ *                                                the model with this list)
  *   COST kind=<kind> [n=<objects or caps>] [ut_bits=<untyped size>] [reset_bytes=<bytes the
  *        kernel clears>] [expected=<e> match=<yes|no>] instr=<min over repeats>
  *        reps=<r1>/<r2>/<r3> agree=<yes|no>
  *   SEQ workload=<w> alloc=<a> pass=<1|2> ops=<allocator calls> frames=<4 KiB frames
- *       handed out> instr=<instructions of the op loop> instr_init=<i> instr_fini=<f>
+ *       handed out> instr=<instructions of the op loop> kinstr=<of them, inside kernel
+ *       invocations> instr_init=<i> instr_fini=<f>
  *       kernel_calls=<n> retype=.. revoke=.. delete=.. copy=.. mint=.. move=.. mutate=..
  *       page_map=.. page_unmap=.. page_getaddr=.. paging_map=.. other=..
  *   sel4-costs: done (<n> failures)                                     (last line)
@@ -43,7 +47,8 @@
  *   delete_frame                     Delete of the last cap of an unmapped frame
  *   page_getaddr                     seL4_X86_Page_GetAddress
  *   page_map, page_unmap mapped=1, page_unmap mapped=0
- * SEQ: the workloads of bench/workload_gen.c at short sizes (seq.c; a WORKLOAD line before
+ * SEQ: the workloads of bench/workload_gen.c at short sizes (seq_play.c, the player the host
+ * replay shares; seq_sel4.c sets up allocman for it here; a WORKLOAD line before
  * each gives its parameters), plus workload=warmup (allocman alone, one frame at a time up to
  * the largest peak, then all freed). alloc is one of allocman (upstream allocman's
  * vka_alloc_frame / vka_free_object per 4 KiB frame), capbuddy-{trust,revoke,scrub}
@@ -55,7 +60,13 @@
  * loop only (frees included); instr_init (capbuddy_init, pass 1 line) and instr_fini
  * (capbuddy_destroy: pools given back, pass 2 line) are separate, 0 on the other line and
  * for allocman; frames counts 4 KiB frames handed out (CapBuddy: 2^k per block); the kernel
- * call counts are of the op loop.
+ * call counts are of the op loop. kinstr (built with SEL4CostsCountCalls, else "na"): the
+ * instructions spent inside the op loop's kernel invocations, stub entry and kernel (each
+ * counted invocation's seL4_CallWithMRs bracketed with rdtsc in sel4_count.h under
+ * CAPBUDDY_COUNT_TSC, one empty bracket per call subtracted; the generated stub's packing of
+ * its arguments before seL4_CallWithMRs is outside the bracket, a few instructions). instr
+ * - kinstr is then the user part, the counting's own instructions included. tests/costs
+ * replays these sequences on the host model (main_host.c) against kinstr.
  *
  *   WORKLOAD workload=<w> phase=<p|-> param_a=.. param_b=.. seed=.. ops=.. blocks=.. frames=..
  */
@@ -264,63 +275,9 @@ static seL4_CPtr paging_from_k(seL4_Word type)
     return dst;
 }
 
-int costs_map_frame(seL4_CPtr frame, seL4_Word vaddr, seL4_CPtr (*get_obj)(seL4_Word type))
+static void report_paging_map(const char *kind, uint64_t v)
 {
-    static const seL4_Word levels[] = {
-        seL4_X86_PageTableObject,
-#ifdef CONFIG_ARCH_X86_64
-        seL4_X86_PageDirectoryObject, seL4_X86_PDPTObject,
-#endif
-    };
-    seL4_Error e = seL4_X86_Page_Map(frame, seL4_CapInitThreadVSpace, vaddr, seL4_AllRights,
-                                     seL4_X86_Default_VMAttributes);
-    /* a structure made for a level whose own parent was missing waits here */
-    seL4_CPtr pending[sizeof(levels) / sizeof(levels[0])] = {0};
-    for (unsigned lvl = 0; e == seL4_FailedLookup && lvl < sizeof(levels) / sizeof(levels[0]);) {
-        seL4_CPtr o = pending[lvl] ? pending[lvl] : get_obj(levels[lvl]);
-        pending[lvl] = 0;
-        if (!o) {
-            return seL4_NotEnoughMemory;
-        }
-        seL4_Error m;
-        uint64_t t0 = costs_tsc();
-        if (levels[lvl] == seL4_X86_PageTableObject) {
-            m = seL4_X86_PageTable_Map(o, seL4_CapInitThreadVSpace, vaddr,
-                                       seL4_X86_Default_VMAttributes);
-        }
-#ifdef CONFIG_ARCH_X86_64
-        else if (levels[lvl] == seL4_X86_PageDirectoryObject) {
-            m = seL4_X86_PageDirectory_Map(o, seL4_CapInitThreadVSpace, vaddr,
-                                           seL4_X86_Default_VMAttributes);
-        } else {
-            m = seL4_X86_PDPT_Map(o, seL4_CapInitThreadVSpace, vaddr,
-                                  seL4_X86_Default_VMAttributes);
-        }
-#else
-        else {
-            m = seL4_InvalidArgument;
-        }
-#endif
-        uint64_t v = costs_tsc() - t0 - costs_bracket;
-        if (m == seL4_FailedLookup) {
-            /* its parent level is missing too: keep it, make the next level up first */
-            pending[lvl] = o;
-            lvl++;
-            continue;
-        }
-        if (m != seL4_NoError) {
-            return m;
-        }
-        if (get_obj == paging_from_k) {
-            costs_report(levels[lvl] == seL4_X86_PageTableObject ? "pt_map"
-                         : lvl == 1 ? "pd_map" : "pdpt_map", "", &v, 1);
-        }
-        /* the level below may now map: start again from the bottom (with the kept one) */
-        lvl = 0;
-        e = seL4_X86_Page_Map(frame, seL4_CapInitThreadVSpace, vaddr, seL4_AllRights,
-                              seL4_X86_Default_VMAttributes);
-    }
-    return e;
+    costs_report(kind, "", &v, 1);
 }
 
 static bool used_ut[CONFIG_MAX_NUM_BOOTINFO_UNTYPED_CAPS];
@@ -497,7 +454,7 @@ static void micro(const seL4_BootInfo *bi)
         MEASURE(dc[rep], del(c1));
         del(c4);
         /* map once unmeasured (makes the paging structures), unmap, then measure */
-        int m = costs_map_frame(f, va, paging_from_k);
+        int m = costs_map_frame(f, va, paging_from_k, report_paging_map);
         if (m) {
             FAIL("map frame at 0x%lx: %d", (unsigned long)va, m);
         }
@@ -577,6 +534,12 @@ int main(void)
                "-DKernelRootCNodeSizeBits=18\n", (unsigned long)slots);
         printf("sel4-costs: done (1 failures)\n");
         return 1;
+    }
+    /* The boot untyped list, for booting the host model with the same layout (the parent's
+     * calls depend on it): main_host.c reads these lines, as the self-test's do. */
+    for (seL4_Word i = 0; i < bi->untyped.end - bi->untyped.start; i++) {
+        printf("UT 0x%llx %u %u\n", (unsigned long long)bi->untypedList[i].paddr,
+               (unsigned)bi->untypedList[i].sizeBits, (unsigned)bi->untypedList[i].isDevice);
     }
     validate();
     scratch = slots - SCRATCH_SLOTS;

@@ -1,121 +1,78 @@
 /*
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * sel4-costs, whole sequences: the host bench's workloads (bench/workload_gen.c, the same
- * generators and seeds as capbuddy-bench, at short sizes) played through upstream allocman's
- * vka_alloc_frame / vka_free_object, one call per 4 KiB frame (the host bench's "baseline"),
- * and through CapBuddy under each policy with allocman as its parent. One SEQ line per
- * workload, allocator and pass (format: main.c). Each sequence runs twice in a row through
- * one allocator instance (pass=1, pass=2; CapBuddy is made before pass 1 and destroyed after
- * pass 2): pass 1 includes making the pools, and with them the kernel's clearing of the
- * memory they take (a boot untyped's first retype clears it all, since the kernel hands boot
- * untypeds out full; an untyped used before and emptied is cleared on its next retype); pass
- * 2 starts with what pass 1 kept (CapBuddy's spare pool), the steady state.
+ * sel4-costs, whole sequences (the portable player): the host bench's workloads
+ * (bench/workload_gen.c, the same generators and seeds as capbuddy-bench, at short sizes)
+ * played through the parent's vka_alloc_frame / vka_free_object, one call per 4 KiB frame
+ * (allocman on seL4: the host bench's "baseline"), and through CapBuddy under each policy
+ * with the parent under it. One SEQ line per workload, allocator and pass (format: main.c).
+ * Each sequence runs twice in a row through one allocator instance (pass=1, pass=2; CapBuddy
+ * is made before pass 1 and destroyed after pass 2): pass 1 includes making the pools, and
+ * with them the kernel's clearing of the memory they take (a boot untyped's first retype
+ * clears it all, since the kernel hands boot untypeds out full; an untyped used before and
+ * emptied is cleared on its next retype); pass 2 starts with what pass 1 kept (CapBuddy's
+ * spare pool), the steady state.
  *
- * Kernel calls are counted by label when the app is built with SEL4CostsCountCalls (the
- * self-test's sel4_count.h force-included here and into CapBuddy, allocman, vka, simple);
- * the counting adds a few user instructions per invocation to instr.
+ * The platform (seq.h) gives the parent, the kernel-call counts and the instructions inside
+ * invocations: seq_sel4.c on seL4 (allocman; sel4_count.h force-included with rdtsc
+ * bracketing, which adds a few user instructions per invocation to instr), main_host.c on
+ * the host model (the host parent; the model's counters and modelled instructions).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sel4/sel4.h>
-/* allocman's headers have unused parameters in inline functions; -Wextra is ours alone. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include <allocman/allocman.h>
-#include <allocman/bootstrap.h>
-#include <allocman/vka.h>
-#include <simple-default/simple-default.h>
 #include <vka/object.h>
-#pragma GCC diagnostic pop
 #include <capbuddy/capbuddy.h>
 #include <capbuddy/vka_pool.h>
 
 #include "../../bench/workload_gen.h"
 #include "costs.h"
-
-#define ALLOCMAN_POOL_BYTES (2u << 20)
-static char allocman_pool[ALLOCMAN_POOL_BYTES];
+#include "seq.h"
 
 #define SEED 42u
 #define OBJ_MAX 32768
 #define BLK_MAX 32768
 
-/* ---- kernel calls by label --------------------------------------------------------------- */
-
-enum kind {
-    K_RETYPE, K_REVOKE, K_DELETE, K_COPY, K_MINT, K_MOVE, K_MUTATE,
-    K_PAGE_MAP, K_PAGE_UNMAP, K_PAGE_GETADDR, K_PAGING_MAP, K_OTHER, K_KINDS
-};
-static const char *const kind_names[K_KINDS] = {
+const char *const seq_kind_names[SEQ_KINDS] = {
     "retype", "revoke", "delete", "copy", "mint", "move", "mutate",
     "page_map", "page_unmap", "page_getaddr", "paging_map", "other",
 };
 
-#ifdef CAPBUDDY_COUNT_LABELS
-unsigned long capbuddy_calls_by_label[CAPBUDDY_COUNT_LABELS];
+static const struct seq_platform *P;
 
-static bool counts(unsigned long out[K_KINDS])
+static void emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void emit(const char *fmt, ...)
 {
-    memset(out, 0, sizeof(unsigned long) * K_KINDS);
-    for (unsigned l = 0; l < CAPBUDDY_COUNT_LABELS; l++) {
-        enum kind k;
-        switch (l) {
-        case UntypedRetype: k = K_RETYPE; break;
-        case CNodeRevoke: k = K_REVOKE; break;
-        case CNodeDelete: k = K_DELETE; break;
-        case CNodeCopy: k = K_COPY; break;
-        case CNodeMint: k = K_MINT; break;
-        case CNodeMove: k = K_MOVE; break;
-        case CNodeMutate: k = K_MUTATE; break;
-        case X86PageMap: k = K_PAGE_MAP; break;
-        case X86PageUnmap: k = K_PAGE_UNMAP; break;
-        case X86PageGetAddress: k = K_PAGE_GETADDR; break;
-        case X86PageTableMap:
-        case X86PageDirectoryMap:
-#ifdef CONFIG_ARCH_X86_64
-        case X86PDPTMap:
-#endif
-            k = K_PAGING_MAP;
-            break;
-        default: k = K_OTHER; break;
-        }
-        out[k] += capbuddy_calls_by_label[l];
-    }
-    return true;
+    char line[640];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    P->line(line);
 }
-#else
-static bool counts(unsigned long out[K_KINDS])
-{
-    memset(out, 0, sizeof(unsigned long) * K_KINDS);
-    return false;
-}
-#endif
 
 /* ---- the world ------------------------------------------------------------------------ */
-
-static vka_t vka;
-static struct costs_env *E;
 
 /* The scrub hook, as a seL4 program writes it: map the frame at a page of the vspace, zero
  * it, unmap it. */
 static int scrub_frame(void *cookie, seL4_CPtr frame)
 {
     (void)cookie;
-    seL4_Error e = seL4_X86_Page_Map(frame, seL4_CapInitThreadVSpace, E->scrub_vaddr,
+    seL4_Error e = seL4_X86_Page_Map(frame, seL4_CapInitThreadVSpace, P->scrub_vaddr,
                                      seL4_AllRights, seL4_X86_Default_VMAttributes);
     if (e != seL4_NoError) {
         return -1;
     }
-    memset((void *)E->scrub_vaddr, 0, 4096);
-    return seL4_X86_Page_Unmap(frame) == seL4_NoError ? 0 : -1;
+    int z = P->zero_page(P->scrub_vaddr);
+    return seL4_X86_Page_Unmap(frame) == seL4_NoError && z == 0 ? 0 : -1;
 }
 
-static seL4_CPtr paging_from_allocman(seL4_Word type)
+static seL4_CPtr paging_from_parent(seL4_Word type)
 {
     vka_object_t o;
-    return vka_alloc_object(&vka, type, 0, &o) == 0 ? o.cptr : 0;
+    return vka_alloc_object(P->parent, type, 0, &o) == 0 ? o.cptr : 0;
 }
 
 /* ---- blocks ------------------------------------------------------------------------------ */
@@ -181,26 +138,26 @@ static int play(const char *workload, const char *phase, const struct bench_opli
 {
     capbuddy_t *cb = NULL;
     struct capbuddy_vka wrap;
-    vka_t cvka, *pv = &vka;
+    vka_t cvka, *pv = P->parent;
     uint64_t t_init = 0;
     if (a != A_ALLOCMAN) {
         struct capbuddy_config cfg;
-        capbuddy_config_default(&cfg, &vka, seL4_CapInitThreadCNode, E->window_first,
-                                E->window_count);
+        capbuddy_config_default(&cfg, P->parent, seL4_CapInitThreadCNode, P->window_first,
+                                P->window_count);
         cfg.policy = (a == A_TRUST || a == A_VKA_TRUST) ? CAPBUDDY_POLICY_TRUST
                    : (a == A_REVOKE || a == A_VKA_REVOKE) ? CAPBUDDY_POLICY_REVOKE
                    : CAPBUDDY_POLICY_SCRUB;
-        cfg.bootinfo = E->bi;
+        cfg.bootinfo = P->bi;
         cfg.scrub = scrub_frame;
         uint64_t t0 = costs_tsc();
         int err = capbuddy_init(&cb, &cfg);
         if (!err && a >= A_VKA_TRUST) {
-            capbuddy_vka_make(&wrap, cb, &vka, &cvka);
+            capbuddy_vka_make(&wrap, cb, P->parent, &cvka);
             pv = &cvka;
         }
         t_init = costs_tsc() - t0 - costs_bracket;
         if (err) {
-            printf("FAIL %s/%s %s: capbuddy_init %s\n", workload, phase, alloc_names[a],
+            emit("FAIL %s/%s %s: capbuddy_init %s", workload, phase, alloc_names[a],
                    capbuddy_strerror(err));
             return 1;
         }
@@ -218,10 +175,11 @@ static int play_pass(const char *workload, const char *phase, const struct bench
                      enum alloc_kind a, int pass, capbuddy_t *cb, vka_t *pv, uint64_t t_init,
                      bool destroy)
 {
-    unsigned long c0[K_KINDS], c1[K_KINDS];
-    uint64_t frames = 0, nops = 0, t_fini = 0;
+    unsigned long c0[SEQ_KINDS], c1[SEQ_KINDS];
+    uint64_t frames = 0, nops = 0, t_fini = 0, k0 = 0, k1 = 0;
     int err = 0;
-    bool have = counts(c0);
+    bool have = P->counts(c0);
+    bool have_k = P->kinstr(&k0);
     uint64_t t0 = costs_tsc();
     for (size_t i = 0; i < l->n && !err; i++) {
         const struct bench_op *op = &l->v[i];
@@ -258,37 +216,41 @@ static int play_pass(const char *workload, const char *phase, const struct bench
         }
     }
     uint64_t t = costs_tsc() - t0 - costs_bracket;
-    counts(c1);
+    P->kinstr(&k1);
+    P->counts(c1);
     if (cb && (destroy || err)) {
         uint64_t t1 = costs_tsc();
         capbuddy_destroy(cb);
         t_fini = costs_tsc() - t1 - costs_bracket;
     }
     if (err) {
-        printf("FAIL %s/%s %s pass %d: error %d\n", workload, phase, alloc_names[a], pass, err);
+        emit("FAIL %s/%s %s pass %d: error %d", workload, phase, alloc_names[a], pass, err);
         return 1;
     }
-    char line[512];
+    char line[600], kinstr[32] = "na";
+    if (have_k) {
+        snprintf(kinstr, sizeof(kinstr), "%llu", (unsigned long long)(k1 - k0));
+    }
     size_t n = (size_t)snprintf(line, sizeof(line),
                                 "SEQ workload=%s phase=%s alloc=%s pass=%d ops=%llu frames=%llu "
-                                "instr=%llu instr_init=%llu instr_fini=%llu",
+                                "instr=%llu kinstr=%s instr_init=%llu instr_fini=%llu",
                                 workload, phase, alloc_names[a], pass, (unsigned long long)nops,
-                                (unsigned long long)frames, (unsigned long long)t,
+                                (unsigned long long)frames, (unsigned long long)t, kinstr,
                                 (unsigned long long)t_init, (unsigned long long)t_fini);
     if (have) {
         unsigned long total = 0;
-        for (int k = 0; k < K_KINDS; k++) {
+        for (int k = 0; k < SEQ_KINDS; k++) {
             total += c1[k] - c0[k];
         }
         n += (size_t)snprintf(line + n, sizeof(line) - n, " kernel_calls=%lu", total);
-        for (int k = 0; k < K_KINDS && n < sizeof(line); k++) {
-            n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%lu", kind_names[k],
+        for (int k = 0; k < SEQ_KINDS && n < sizeof(line); k++) {
+            n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%lu", seq_kind_names[k],
                                   c1[k] - c0[k]);
         }
     } else {
         snprintf(line + n, sizeof(line) - n, " kernel_calls=na");
     }
-    printf("%s\n", line);
+    P->line(line);
     return 0;
 }
 
@@ -342,20 +304,9 @@ static uint64_t peak_frames(const struct bench_oplist *l)
     return peak;
 }
 
-int costs_sequences(struct costs_env *env)
+int seq_play_all(const struct seq_platform *plat)
 {
-    E = env;
-    const seL4_BootInfo *bi = env->bi;
-    simple_t simple;
-    simple_default_init_bootinfo(&simple, (seL4_BootInfo *)bi);
-    allocman_t *am = bootstrap_use_current_1level(seL4_CapInitThreadCNode, env->cnode_slots,
-                                                  env->allocman_first, env->allocman_end,
-                                                  sizeof(allocman_pool), allocman_pool);
-    if (!am || allocman_add_simple_untypeds(am, &simple) != 0) {
-        printf("FAIL allocman bootstrap\n");
-        return 1;
-    }
-    allocman_make_vka(&vka, am);
+    P = plat;
 
     /* First touch: allocman one frame at a time up to the largest peak of live frames of
      * any workload, then all freed; twice. The kernel hands boot untypeds out full, so the
@@ -371,9 +322,9 @@ int costs_sequences(struct costs_env *env)
         ops_fini(&l);
     }
     peak = peak > OBJ_MAX ? OBJ_MAX : peak;
-    printf("WORKLOAD workload=warmup phase=- param_a=%llu param_b=0 seed=0 ops=%llu blocks=%llu "
-           "frames=%llu\n", (unsigned long long)peak, (unsigned long long)(2 * peak),
-           (unsigned long long)peak, (unsigned long long)peak);
+    emit("WORKLOAD workload=warmup phase=- param_a=%llu param_b=0 seed=0 ops=%llu blocks=%llu "
+         "frames=%llu", (unsigned long long)peak, (unsigned long long)(2 * peak),
+         (unsigned long long)peak, (unsigned long long)peak);
     {
         struct bench_oplist l;
         ops_init(&l);
@@ -391,15 +342,15 @@ int costs_sequences(struct costs_env *env)
         }
     }
 
-    /* The scrub hook's page: paging structures for it from allocman, once. */
+    /* The scrub hook's page: paging structures for it from the parent, once. */
     vka_object_t f;
-    if (vka_alloc_frame(&vka, seL4_PageBits, &f) != 0 ||
-        costs_map_frame(f.cptr, env->scrub_vaddr, paging_from_allocman) != 0) {
-        printf("FAIL scrub window at 0x%lx\n", (unsigned long)env->scrub_vaddr);
+    if (vka_alloc_frame(P->parent, seL4_PageBits, &f) != 0 ||
+        costs_map_frame(f.cptr, P->scrub_vaddr, paging_from_parent, NULL) != 0) {
+        emit("FAIL scrub window at 0x%lx", (unsigned long)P->scrub_vaddr);
         return 1;
     }
     seL4_X86_Page_Unmap(f.cptr);
-    vka_free_object(&vka, &f);
+    vka_free_object(P->parent, &f);
 
     int failed = 0;
     for (unsigned w = 0; w < sizeof(workloads) / sizeof(workloads[0]); w++) {
@@ -414,13 +365,12 @@ int costs_sequences(struct costs_env *env)
                 nf += (l.v[i].flags & BLK_LARGE) ? 1u << l.v[i].order : l.v[i].frames;
             }
         }
-        printf("WORKLOAD workload=%s phase=%s param_a=%ld param_b=%ld seed=%u ops=%lu "
-               "blocks=%llu frames=%llu\n", wl->name, wl->phase[0] ? wl->phase : "-", wl->a,
-               wl->b, SEED, (unsigned long)l.n, (unsigned long long)nb,
-               (unsigned long long)nf);
+        emit("WORKLOAD workload=%s phase=%s param_a=%ld param_b=%ld seed=%u ops=%lu "
+             "blocks=%llu frames=%llu", wl->name, wl->phase[0] ? wl->phase : "-", wl->a,
+             wl->b, SEED, (unsigned long)l.n, (unsigned long long)nb, (unsigned long long)nf);
         if (l.nblocks > BLK_MAX || place_blocks(&l) != 0) {
-            printf("FAIL %s/%s: more than %d blocks or %d live objects\n", wl->name, wl->phase,
-                   BLK_MAX, OBJ_MAX);
+            emit("FAIL %s/%s: more than %d blocks or %d live objects", wl->name, wl->phase,
+                 BLK_MAX, OBJ_MAX);
             failed++;
             ops_fini(&l);
             continue;
