@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <capbuddy/parent.h>
+#include <cbhost/parent.h>
 #include <sel4host/host.h>
 #include <sel4runtime.h>
 

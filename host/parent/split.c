@@ -331,8 +331,12 @@ void cb_split_init(struct cb_split *s, struct cb_cslots *slots, seL4_CPtr cnode,
     for (size_t i = 0; i < num; i++) {
         s->roots[i].index = (uint32_t)(i + 1);
     }
-    /* list after sorting: the nodes moved. Push high to low so low addresses go first. */
-    for (size_t i = num; i-- > 0;) {
+    /* list after sorting: the nodes moved. Push low to high, so that the highest address
+     * of a size goes first, as allocman does with the kernel's list (it pushes each
+     * untyped onto its size's free list in bootinfo order, which is address order there,
+     * and pops the last pushed). Which of two equal untypeds goes first decides how much
+     * the kernel clears on its first retype (docs/real-sel4.md section 4). */
+    for (size_t i = 0; i < num; i++) {
         list_push(s, &s->roots[i]);
         s->bytes_total[s->roots[i].kind] += piece_bytes(s->roots[i].size_bits);
     }
