@@ -340,19 +340,26 @@ void plot_workload(const char *dir, const char *workload, const struct bench_res
         char (*lab)[48] = calloc(n ? n : 1, sizeof(*lab));
         const char **labels = calloc(n ? n : 1, sizeof(*labels));
         double *kc = calloc(n ? n : 1, sizeof(*kc)), *ns = calloc(n ? n : 1, sizeof(*ns));
+        double *ki = calloc(n ? n : 1, sizeof(*ki));
         size_t m = 0;
-        for (size_t i = 0; lab && labels && kc && ns && i < n; i++) {
+        for (size_t i = 0; lab && labels && kc && ns && ki && i < n; i++) {
             if (rows[i].skipped || !rows[i].frames_allocated) {
                 continue;
             }
             label_of(&rows[i], lab[m], sizeof(lab[m]));
             labels[m] = lab[m];
             kc[m] = (double)rows[i].calls_total / (double)rows[i].frames_allocated;
+            ki[m] = (double)rows[i].instructions / (double)rows[i].frames_allocated;
             ns[m] = rows[i].ns_per_op;
             m++;
         }
         if (m) {
             char name[64], title[160];
+            snprintf(name, sizeof(name), "%s-kernel-instructions", workload);
+            snprintf(title, sizeof(title),
+                     "%s: kernel instructions per 4 KiB frame, real-kernel calibrated model (log)",
+                     workload);
+            plot_bars(dir, name, title, "kernel instructions / frame", labels, ki, m, true);
             snprintf(name, sizeof(name), "%s-kernel-calls", workload);
             snprintf(title, sizeof(title), "%s: kernel calls per 4 KiB frame (log scale)", workload);
             plot_bars(dir, name, title, "kernel calls / frame", labels, kc, m, true);
@@ -364,6 +371,7 @@ void plot_workload(const char *dir, const char *workload, const struct bench_res
         free(lab);
         free(labels);
         free(kc);
+        free(ki);
         free(ns);
     } else if (!strcmp(workload, "util")) {
         struct plot_series *s = calloc(n + 1, sizeof(*s));
