@@ -105,7 +105,7 @@ struct capbuddy_config {
     seL4_Word slot_count;    /* root CNode; CNODE: first-level slots, one per pool) and its size */
     seL4_Word cnode_l2_bits; /* CNODE: cptr bits resolved below the first level (>= 10) */
     enum capbuddy_policy policy;
-    unsigned spare_pools;    /* empty pools always kept, whatever the demand (default 1) */
+    unsigned spare_pools; /* empty pools always kept, whatever the demand (default 1) */
     /* Retention by demand: an empty pool is kept while as many pools were in use at some
      * point of the last retain_ops to 2 x retain_ops allocations (the recent peak will
      * likely be needed again), and given back once demand stayed lower for that long; a

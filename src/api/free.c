@@ -49,8 +49,7 @@ static CB_NOINLINE void quarantine_emptied(capbuddy_t *cb, struct cb_pool *p)
 
 /* REVOKE, SCRUB: the run waits in quarantine until its frames are revoked. */
 static CB_ALWAYS_INLINE int quarantine_run(capbuddy_t *cb, struct cb_pool *p, seL4_CPtr cptr,
-                                           unsigned long index, unsigned order,
-                                           seL4_Word size_bits)
+                                           unsigned long index, unsigned order, seL4_Word size_bits)
 {
     int err = cb_pool_check_free(p, index, order);
     if (err) {

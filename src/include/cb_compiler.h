@@ -11,8 +11,8 @@
 #define cb_unlikely(x) __builtin_expect(!!(x), 0)
 
 /* Slow paths: kept out of line, and out of the fast path's cache lines. */
-#define CB_COLD     __attribute__((cold, noinline))
-#define CB_NOINLINE __attribute__((noinline))
+#define CB_COLD          __attribute__((cold, noinline))
+#define CB_NOINLINE      __attribute__((noinline))
 #define CB_ALWAYS_INLINE inline __attribute__((always_inline))
 
 /* One log line per refused call or failed kernel step, when built with -DCAPBUDDY_LOG. */

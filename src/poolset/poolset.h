@@ -226,8 +226,8 @@ bool cb_poolset_can_clean_frames(const struct cb_poolset *s);
  * estimated cost *spent reaches budget (checked between runs): of one pool, or of every
  * pool. True when some run was freed; *failed is set when some run could not be revoked
  * (it stays quarantined). */
-bool cb_poolset_flush_pool(struct cb_poolset *s, struct cb_pool *p, bool *failed,
-                           uint64_t budget, uint64_t *spent);
+bool cb_poolset_flush_pool(struct cb_poolset *s, struct cb_pool *p, bool *failed, uint64_t budget,
+                           uint64_t *spent);
 bool cb_poolset_flush_all(struct cb_poolset *s, bool *failed);
 
 /* For a pool no one uses: one refresh costs the kernel less than cleaning its quarantine

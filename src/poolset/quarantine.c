@@ -63,7 +63,8 @@ static uint64_t cost_refresh(const struct cb_poolset *s, const struct cb_pool *p
     uint64_t frames = cb_pool_frames(p);
     uint64_t retypes = (frames + s->be->fan_out - 1) / s->be->fan_out;
     return CB_COST_REVOKE + frames * CB_COST_REVOKE_PER_CAP + retypes * CB_COST_RETYPE +
-           frames * CB_COST_RETYPE_PER_OBJ + frames * (1u << (CB_PAGE_BITS - 10)) * CB_COST_CLEAR_PER_KIB;
+           frames * CB_COST_RETYPE_PER_OBJ +
+           frames * (1u << (CB_PAGE_BITS - 10)) * CB_COST_CLEAR_PER_KIB;
 }
 
 /* Revoke (and scrub) the 2^order frames of one run. */
@@ -86,8 +87,8 @@ static bool revoke_run(struct cb_poolset *s, const struct cb_pool *p, unsigned l
  * A run whose frames cannot all be revoked (or scrubbed) stays quarantined; *failed says so.
  * Under SCRUB without a hook nothing can be reused this way: skipped.
  */
-bool cb_poolset_flush_pool(struct cb_poolset *s, struct cb_pool *p, bool *failed,
-                           uint64_t budget, uint64_t *spent)
+bool cb_poolset_flush_pool(struct cb_poolset *s, struct cb_pool *p, bool *failed, uint64_t budget,
+                           uint64_t *spent)
 {
     bool freed = false;
     if (!cb_poolset_can_clean_frames(s)) {
@@ -138,8 +139,7 @@ bool cb_poolset_refresh_is_cheaper(const struct cb_poolset *s, const struct cb_p
            cost_refresh(s, p) < (uint64_t)p->nquar * cost_frame(s, p);
 }
 
-int cb_poolset_clean_pool(struct cb_poolset *s, struct cb_pool *p, uint64_t budget,
-                          uint64_t *spent)
+int cb_poolset_clean_pool(struct cb_poolset *s, struct cb_pool *p, uint64_t budget, uint64_t *spent)
 {
     if (p->bucket == CB_BUCKET_PENDING || (p->nlive == 0 && cb_poolset_refresh_is_cheaper(s, p))) {
         *spent += cost_refresh(s, p);
