@@ -110,32 +110,32 @@ static bool parse_ut(const char *line, unsigned long long *pa, unsigned *bits, u
 static int load_real(const char *path, struct sel4host_config *hc)
 {
     FILE *f = fopen(path, "r");
-    char line[1024], v[32];
+    char text[1024], v[32];
     size_t n = 0, top = 0;
     if (!f) {
         perror(path);
         return -1;
     }
-    while (fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\r\n")] = 0;
+    while (fgets(text, sizeof(text), f)) {
+        text[strcspn(text, "\r\n")] = 0;
         unsigned long long pa;
         unsigned bits, dev;
-        if (parse_ut(line, &pa, &bits, &dev) && n < CONFIG_MAX_NUM_BOOTINFO_UNTYPED_CAPS) {
+        if (parse_ut(text, &pa, &bits, &dev) && n < CONFIG_MAX_NUM_BOOTINFO_UNTYPED_CAPS) {
             real_uts[n] = (seL4_UntypedDesc){.paddr = (seL4_Word)pa, .sizeBits = (seL4_Uint8)bits,
                                              .isDevice = (seL4_Uint8)dev};
             if (dev && (!real_uts[top].isDevice || bits > real_uts[top].sizeBits)) {
                 top = n;
             }
             n++;
-        } else if (strncmp(line, "CONFIG ", 7) == 0) {
-            field(line, "arch", real_arch, sizeof(real_arch));
-            if (field(line, "fanout", v, sizeof(v))) {
+        } else if (strncmp(text, "CONFIG ", 7) == 0) {
+            field(text, "arch", real_arch, sizeof(real_arch));
+            if (field(text, "fanout", v, sizeof(v))) {
                 real_fanout = (unsigned)strtoul(v, NULL, 10);
             }
-            if (field(line, "cnode_bits", v, sizeof(v))) {
+            if (field(text, "cnode_bits", v, sizeof(v))) {
                 real_cnode_bits = (unsigned)strtoul(v, NULL, 10);
             }
-        } else if (nreal < MAX_SEQ && parse_seq(line, &real_seq[nreal])) {
+        } else if (nreal < MAX_SEQ && parse_seq(text, &real_seq[nreal])) {
             nreal++;
         }
     }

@@ -41,8 +41,8 @@ int capbuddy_prepare(capbuddy_t *cb, unsigned long frames)
     int err = CAPBUDDY_OK;
     while (have < frames && !err) {
         struct cb_pool *p = NULL;
-        for (unsigned size = CB_TREE_MAX_ORDER; size + 1 > 0; size--) {
-            err = cb_poolset_make_pool(&cb->set, size, VKA_NO_PADDR, false, &p);
+        for (unsigned k = 0; k <= CB_TREE_MAX_ORDER; k++) { /* largest first */
+            err = cb_poolset_make_pool(&cb->set, CB_TREE_MAX_ORDER - k, VKA_NO_PADDR, false, &p);
             if (err != CAPBUDDY_ERR_NO_MEMORY && err != CAPBUDDY_ERR_NO_SLOTS) {
                 break;
             }

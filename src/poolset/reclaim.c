@@ -149,8 +149,8 @@ uint64_t cb_poolset_decay(struct cb_poolset *s, uint64_t budget)
             break;
         }
         for (int d = 0; !victim && d < 2; d++) {
-            for (unsigned b = CB_BUCKETS; !victim && b-- > 0;) {
-                for (p = s->bucket[d][b]; p; p = p->next) {
+            for (unsigned b = CB_BUCKETS; !victim && b > 0; b--) {
+                for (p = s->bucket[d][b - 1]; p; p = p->next) {
                     if (p->nlive == 0) {
                         victim = p;
                         break;
