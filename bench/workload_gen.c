@@ -30,6 +30,9 @@ void mcmc_generate(struct bench_oplist *l, char law, long iterations, long max_l
                    uint64_t seed, long mark_every)
 {
     /* Blocks due at iteration i form a list: head[i], then next[id]. */
+    if (iterations < 1 || max_lifetime < 1) {
+        return; /* callers clamp both (mcmc_iterations, mcmc_max_lifetime) */
+    }
     size_t slots = (size_t)iterations + (size_t)max_lifetime + 1;
     int64_t *head = malloc(slots * sizeof(*head));
     int64_t *next = malloc((size_t)iterations * sizeof(*next));
@@ -65,7 +68,10 @@ void mcmc_generate(struct bench_oplist *l, char law, long iterations, long max_l
         }
         long t = 1 + (long)bench_below(&rng, (uint64_t)max_lifetime);
         uint32_t id = ops_alloc(l, order, frames, 0, 0);
-        size_t due = (size_t)(i + t);
+        size_t due = (size_t)(i + t); /* < slots: t <= max_lifetime */
+        if (due >= slots || id >= (uint32_t)iterations) {
+            abort(); /* cannot happen: bench_below(n) < n, one id per iteration */
+        }
         next[id] = -1;
         if (tail[due] < 0) {
             head[due] = id;

@@ -197,8 +197,8 @@ static int shadow_micro(const seL4_BootInfo *bi)
             if (!u) {
                 break;
             }
-            bad |= seL4_Untyped_Retype(u, seL4_X86_4K, 0, seL4_CapInitThreadCNode, 0, 0, dst, 1);
-            bad |= seL4_CNode_Revoke(seL4_CapInitThreadCNode, u, seL4_WordBits);
+            bad |= seL4_Untyped_Retype(u, seL4_X86_4K, 0, seL4_CapInitThreadCNode, 0, 0, dst, 1) != seL4_NoError;
+            bad |= seL4_CNode_Revoke(seL4_CapInitThreadCNode, u, seL4_WordBits) != seL4_NoError;
         }
     }
     seL4_CPtr src = boot_ut(bi, 24);
@@ -206,10 +206,10 @@ static int shadow_micro(const seL4_BootInfo *bi)
         return 1;
     }
     bad |= seL4_Untyped_Retype(src, seL4_UntypedObject, 22, seL4_CapInitThreadCNode, 0, 0, dst,
-                               3);
+                               3) != seL4_NoError;
     bad |= seL4_Untyped_Retype(src, seL4_UntypedObject, 12, seL4_CapInitThreadCNode, 0, 0,
-                               dst + 3, 8);
-    bad |= seL4_CNode_Revoke(seL4_CapInitThreadCNode, src, seL4_WordBits);
+                               dst + 3, 8) != seL4_NoError;
+    bad |= seL4_CNode_Revoke(seL4_CapInitThreadCNode, src, seL4_WordBits) != seL4_NoError;
     if (real_fanout >= 1024) {
         seL4_CPtr src2 = 0;
         for (unsigned bits = 24; !src2 && bits <= 28; bits++) {
@@ -217,8 +217,8 @@ static int shadow_micro(const seL4_BootInfo *bi)
         }
         if (src2) {
             bad |= seL4_Untyped_Retype(src2, seL4_UntypedObject, 22, seL4_CapInitThreadCNode, 0,
-                                       0, dst, 3);
-            bad |= seL4_CNode_Revoke(seL4_CapInitThreadCNode, src2, seL4_WordBits);
+                                       0, dst, 3) != seL4_NoError;
+            bad |= seL4_CNode_Revoke(seL4_CapInitThreadCNode, src2, seL4_WordBits) != seL4_NoError;
         }
     }
     return bad;
@@ -290,8 +290,9 @@ static int compare(double tol)
             m = strcmp(model_seq[j].key, r->key) == 0 ? &model_seq[j] : NULL;
         }
         char w[48], ph[48], a[48];
-        int pass = 0;
-        sscanf(r->key, "%47s %47s %47s %d", w, ph, a, &pass);
+        char ps[16] = "0";
+        (void)sscanf(r->key, "%47s %47s %47s %15s", w, ph, a, ps);
+        int pass = (int)strtol(ps, NULL, 10);
         char wl[100];
         snprintf(wl, sizeof(wl), "%s%s%s", w, strcmp(ph, "-") ? "/" : "", strcmp(ph, "-") ? ph : "");
         if (!m) {

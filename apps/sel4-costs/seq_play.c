@@ -48,6 +48,7 @@ static void emit(const char *fmt, ...)
     char line[640];
     va_list ap;
     va_start(ap, fmt);
+    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start above; analyzer false positive
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
     P->line(line);
@@ -323,7 +324,7 @@ int seq_play_all(const struct seq_platform *plat)
     }
     peak = peak > OBJ_MAX ? OBJ_MAX : peak;
     emit("WORKLOAD workload=warmup phase=- param_a=%llu param_b=0 seed=0 ops=%llu blocks=%llu "
-         "frames=%llu", (unsigned long long)peak, (unsigned long long)(2 * peak),
+         "frames=%llu", (unsigned long long)peak, 2ull * peak,
          (unsigned long long)peak, (unsigned long long)peak);
     {
         struct bench_oplist l;

@@ -44,9 +44,10 @@ static const struct sel4host_cost costs[SEL4HOST_INV_COUNT] = {
                                  "measured: retype_frames n=1/16/64/256 -> 916/2,580/7,284/"
                                  "26,100 (no reset); retype_untyped n=8 -> 1,692; a reset adds "
                                  "its clearing (SIM_RESET_INSTR_PER_KIB)"},
-    [SEL4HOST_CNODE_REVOKE] = {600, 520,
+    [SEL4HOST_CNODE_REVOKE] = {720, 520,
                                "measured: revoke_frame n=0/1 -> 663/1,108; revoke_untyped "
-                               "n=1/16/256/1024 -> 1,101/8,901/133,740/533,430"},
+                               "n=1/16/256/1024 -> 1,101/8,901/133,740/533,430; a pool's frame "
+                               "cap revoked in a sequence ~801 (base between the two)"},
     [SEL4HOST_CNODE_DELETE] = {910, 0, "measured: delete_copy 932, delete_frame 885"},
     [SEL4HOST_CNODE_COPY] = {1119, 0, "measured: copy (a frame cap) 1,119"},
     [SEL4HOST_CNODE_MINT] = {1153, 0, "measured: mint 1,153"},
@@ -69,9 +70,10 @@ static const struct sel4host_cost costs[SEL4HOST_INV_COUNT] = {
                                  "measured: retype_frames n=1/16/64/256 -> 828/1,830/4,566/"
                                  "15,510 (no reset); retype_untyped n=8 -> 1,395; a reset adds "
                                  "its clearing (SIM_RESET_INSTR_PER_KIB)"},
-    [SEL4HOST_CNODE_REVOKE] = {560, 383,
+    [SEL4HOST_CNODE_REVOKE] = {650, 383,
                                "measured: revoke_frame n=0/1 -> 589/924; revoke_untyped "
-                               "n=1/16/256/1024 -> 926/6,708/98,665/393,105"},
+                               "n=1/16/256/1024 -> 926/6,708/98,665/393,105; a pool's frame "
+                               "cap revoked in a sequence ~693 (base between the two)"},
     [SEL4HOST_CNODE_DELETE] = {760, 0, "measured: delete_copy 774, delete_frame 738"},
     [SEL4HOST_CNODE_COPY] = {899, 0, "measured: copy (a frame cap) 899"},
     [SEL4HOST_CNODE_MINT] = {914, 0, "measured: mint 914"},

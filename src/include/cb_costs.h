@@ -11,7 +11,7 @@
  */
 #pragma once
 
-#define CB_COST_REVOKE         560u /* Revoke, fixed part (a frame cap with no children: 589) */
+#define CB_COST_REVOKE         650u /* Revoke, fixed part (a frame cap: 589 alone, ~693 in use) */
 #define CB_COST_REVOKE_PER_CAP 383u /* each cap a Revoke deletes */
 #define CB_COST_UNMAP          519u /* Page_Unmap (642 when the frame was mapped) */
 #define CB_COST_MAP            795u /* Page_Map */

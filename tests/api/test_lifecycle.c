@@ -225,11 +225,11 @@ static void prepare_and_maintain_move_the_work_off_the_call_path(void)
     }
     CBT_CHECK_EQ(capbuddy_prepare(NULL, 1), CAPBUDDY_ERR_INVALID);
     CBT_CHECK_EQ(capbuddy_maintain(NULL, 1, NULL), CAPBUDDY_ERR_INVALID);
-    CBT_CHECK_EQ(capbuddy_prepare(w.cb, 3 * POOL_FRAMES), CAPBUDDY_OK);
+    CBT_CHECK_EQ(capbuddy_prepare(w.cb, 3ul * POOL_FRAMES), CAPBUDDY_OK);
     struct capbuddy_stats st;
     stats(&w, &st);
     CBT_CHECK_EQ(st.pools_ram, 3);
-    CBT_CHECK_EQ(st.frames_free, 3 * POOL_FRAMES);
+    CBT_CHECK_EQ(st.frames_free, 3ul * POOL_FRAMES);
     uint64_t calls = sel4host_count_total();
     cspacepath_t r[3];
     for (int i = 0; i < 3; i++) {

@@ -300,7 +300,7 @@ static int64_t model(const struct line *l)
         seL4_CPtr ut = child_ut(20), s = slots(1);
         TRY(!ut);
         unsigned bits = 0;
-        while ((1l << bits) < l->slots) {
+        while ((1L << bits) < l->slots) {
             bits++;
         }
         start();
