@@ -393,5 +393,11 @@ int main(int argc, char **argv)
         printf("FAIL %d sequences failed on the model\n", failed);
     }
     int beyond = compare(tol);
+    /* The parent takes back everything it handed out (a revoke of each root untyped). */
+    if (cb_parent_teardown(parent) != 0) {
+        printf("FAIL parent teardown\n");
+        failed++;
+    }
+    sel4host_shutdown();
     return failed || beyond ? 1 : 0;
 }
