@@ -14,9 +14,7 @@
  * split of its untyped. */
 static uint64_t cost_make(const capbuddy_t *cb, unsigned size_order)
 {
-    uint64_t frames = 1ull << size_order;
-    uint64_t retypes = (frames + cb->be.fan_out - 1) / cb->be.fan_out + 2;
-    return retypes * CB_COST_RETYPE + frames * CB_COST_RETYPE_PER_OBJ;
+    return cb_cost_retype(1ull << size_order, cb->be.fan_out) + 2 * CB_COST_RETYPE;
 }
 
 static uint64_t free_frames(const capbuddy_t *cb)

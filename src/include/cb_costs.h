@@ -11,6 +11,8 @@
  */
 #pragma once
 
+#include <stdint.h>
+
 #define CB_COST_REVOKE         650u /* Revoke, fixed part (a frame cap: 589 alone, ~693 in use) */
 #define CB_COST_REVOKE_PER_CAP 383u /* each cap a Revoke deletes */
 #define CB_COST_UNMAP          519u /* Page_Unmap (642 when the frame was mapped) */
@@ -22,3 +24,15 @@
 /* Zeroing 4 KiB at user level in the scrub hook (not measured: about one 8-byte store per
  * instruction plus the loop). */
 #define CB_COST_SCRUB_USER 1100u
+
+/* A Revoke that deletes `caps` caps. */
+static inline uint64_t cb_cost_revoke(uint64_t caps)
+{
+    return CB_COST_REVOKE + caps * CB_COST_REVOKE_PER_CAP;
+}
+
+/* Retyping `frames` frame objects, `fan_out` objects per Untyped_Retype. */
+static inline uint64_t cb_cost_retype(uint64_t frames, uint64_t fan_out)
+{
+    return (frames + fan_out - 1) / fan_out * CB_COST_RETYPE + frames * CB_COST_RETYPE_PER_OBJ;
+}

@@ -61,9 +61,7 @@ static uint64_t cost_frame(const struct cb_poolset *s, const struct cb_pool *p)
 static uint64_t cost_refresh(const struct cb_poolset *s, const struct cb_pool *p)
 {
     uint64_t frames = cb_pool_frames(p);
-    uint64_t retypes = (frames + s->be->fan_out - 1) / s->be->fan_out;
-    return CB_COST_REVOKE + frames * CB_COST_REVOKE_PER_CAP + retypes * CB_COST_RETYPE +
-           frames * CB_COST_RETYPE_PER_OBJ +
+    return cb_cost_revoke(frames) + cb_cost_retype(frames, s->be->fan_out) +
            frames * (1u << (CB_PAGE_BITS - 10)) * CB_COST_CLEAR_PER_KIB;
 }
 

@@ -162,8 +162,7 @@ uint64_t cb_poolset_decay(struct cb_poolset *s, uint64_t budget)
             break; /* the empty one is the interface layer's cached frame's pool */
         }
         size_t before = s->npools[0] + s->npools[1];
-        spent += CB_COST_REVOKE + (uint64_t)cb_pool_frames(victim) * CB_COST_REVOKE_PER_CAP +
-                 CB_COST_DELETE;
+        spent += cb_cost_revoke(cb_pool_frames(victim)) + CB_COST_DELETE;
         give_back(s, victim);
         if (s->npools[0] + s->npools[1] == before) {
             break; /* it failed and was kept for a refresh */
