@@ -14,7 +14,7 @@
  * split of its untyped. */
 static uint64_t cost_make(const capbuddy_t *cb, unsigned size_order)
 {
-    return cb_cost_retype(1ull << size_order, cb->be.fan_out) + 2 * CB_COST_RETYPE;
+    return cb_cost_retype(1ull << size_order, cb->be.fan_out) + 2ull * CB_COST_RETYPE;
 }
 
 static uint64_t free_frames(const capbuddy_t *cb)
