@@ -36,6 +36,7 @@ set(capbuddy_sources
     ${CMAKE_CURRENT_LIST_DIR}/../src/api/maintain.c
     ${CMAKE_CURRENT_LIST_DIR}/../src/api/stats.c
     ${CMAKE_CURRENT_LIST_DIR}/../src/api/check.c
+    ${CMAKE_CURRENT_LIST_DIR}/../src/api/scrub.c
     ${CMAKE_CURRENT_LIST_DIR}/../src/api/vka_wrap.c)
 if(LibCapBuddyPoolOperations)
     list(APPEND capbuddy_sources ${CMAKE_CURRENT_LIST_DIR}/../src/api/vka_pool.c)

@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <capbuddy/scrub.h>
 #include <capbuddy/vka_pool.h>
 #include <vka/object.h>
 
@@ -173,25 +174,35 @@ struct world {
  * that the next case finds the window empty. */
 static struct world *st_world;
 
-static int world_open(struct world *w, const struct selftest_env *env, enum capbuddy_policy pol,
-                      unsigned spares, int (*scrub)(void *, seL4_CPtr))
+/* A world whose scrub hook gets scrub_cookie (NULL: the world) and whose slot window is the
+ * first slot_count slots of the environment's (0: all of it). */
+static int world_open_ex(struct world *w, const struct selftest_env *env,
+                         enum capbuddy_policy pol, unsigned spares, int (*scrub)(void *, seL4_CPtr),
+                         void *scrub_cookie, seL4_Word slot_count)
 {
     memset(w, 0, sizeof(*w));
     w->env = env;
     proxy_make(&w->px, env->parent, &w->vka);
     struct capbuddy_config cfg;
     capbuddy_config_default(&cfg, &w->vka, seL4_CapInitThreadCNode, env->slot_first,
-                            env->slot_count);
+                            slot_count && slot_count < env->slot_count ? slot_count
+                                                                       : env->slot_count);
     cfg.policy = pol;
     cfg.spare_pools = spares;
     cfg.retain_ops = 0; /* the spare-pool rule: a pool goes back once it is an extra spare */
     cfg.bootinfo = env->bi;
     cfg.scrub = scrub;
-    cfg.scrub_cookie = w;
+    cfg.scrub_cookie = scrub_cookie ? scrub_cookie : w;
     int err = capbuddy_init(&w->cb, &cfg);
     CHECK(err == 0, "capbuddy_init: %s", capbuddy_strerror(err));
     st_world = w;
     return 0;
+}
+
+static int world_open(struct world *w, const struct selftest_env *env, enum capbuddy_policy pol,
+                      unsigned spares, int (*scrub)(void *, seL4_CPtr))
+{
+    return world_open_ex(w, env, pol, spares, scrub, NULL, 0);
 }
 
 /* Tear down; everything CapBuddy took from the parent must be back. */
@@ -675,6 +686,86 @@ static int case_vka_wrapper(const struct selftest_env *env)
     return world_close(&w);
 }
 
+/* The ready scrub's clear, through the environment's memory access (a memset's worth of
+ * stores on seL4, the model's vspace on the host). */
+static const struct selftest_env *zero_env;
+
+static int clear_page(void *cookie, seL4_Word vaddr, size_t bytes)
+{
+    static const unsigned char zero[FRAME_BYTES];
+    (void)cookie;
+    return bytes <= sizeof(zero) ? zero_env->mem_write(vaddr, zero, bytes) : -1;
+}
+
+/*
+ * The vka wrapper's frames read zero, as upstream's do: 64 owners in turn each get a frame
+ * from vka_alloc_frame, read all of it through a mapping of the copy they got (it must be
+ * zero), write all of it and free it. Under every policy, with the library's ready scrub hook
+ * (capbuddy_scrub_frame, through a window of the root task's vspace) and a slot window of one
+ * pool, most of which other frames hold, so that frames are reused early (TRUST at once,
+ * REVOKE after a per-frame revoke, SCRUB after the hook or a refresh).
+ */
+static int zero_once(const struct selftest_env *env, enum capbuddy_policy pol)
+{
+    static struct world w;
+    static struct capbuddy_scrub_window win;
+    static vka_object_t hold[1000];
+    const seL4_Word window_vaddr = env->map_vaddr + FRAME_BYTES;
+    /* the window's paging structures: map and unmap a parent frame there once */
+    vka_object_t probe;
+    CHECK(vka_alloc_frame(env->parent, seL4_PageBits, &probe) == 0, "probe frame");
+    if (world_open_ex(&w, env, pol, 1, capbuddy_scrub_frame, &win, 1100)) {
+        return -1;
+    }
+    if (map_frame(&w, probe.cptr, window_vaddr)) {
+        return -1;
+    }
+    CHECK(ST_PAGE_UNMAP_FN(probe.cptr) == seL4_NoError, "probe unmap");
+    vka_free_object(env->parent, &probe);
+    capbuddy_scrub_window_init(&win, seL4_CapInitThreadVSpace, window_vaddr);
+    zero_env = env;
+    win.clear = clear_page;
+    struct capbuddy_vka state;
+    vka_t v;
+    capbuddy_vka_make(&state, w.cb, env->parent, &v);
+    for (unsigned i = 0; i < 1000; i++) {
+        CHECK(vka_alloc_frame(&v, seL4_PageBits, &hold[i]) == 0, "hold %u", i);
+    }
+    unsigned dirty = 0;
+    for (unsigned round = 0; round < 64; round++) {
+        vka_object_t f;
+        unsigned nonzero;
+        int err = vka_alloc_frame(&v, seL4_PageBits, &f);
+        CHECK(err == 0, "vka_alloc_frame, owner %u: %d", round, err);
+        if (read_frame(&w, f.cptr, &nonzero) || fill_frame(&w, f.cptr, 0xa5)) {
+            return -1;
+        }
+        dirty += nonzero != 0;
+        vka_free_object(&v, &f);
+    }
+    for (unsigned i = 0; i < 1000; i++) {
+        vka_free_object(&v, &hold[i]);
+    }
+    struct capbuddy_stats st;
+    capbuddy_stats(w.cb, &st);
+    printf("     policy %d: 64 owners, %u handed a dirty frame; %lu zeroed by the hook, %lu from "
+           "the parent, %lu pools refreshed\n",
+           (int)pol, dirty, st.frames_zeroed, st.zero_fallbacks, st.pools_refreshed);
+    CHECK(dirty == 0, "policy %d: %u of 64 owners got a frame with data", (int)pol, dirty);
+    CHECK(pol != CAPBUDDY_POLICY_TRUST || st.frames_zeroed == 63,
+          "TRUST reuses every frame at once: %lu zeroed", st.frames_zeroed);
+    CHECK(win.failed == 0, "%lu scrub calls failed", win.failed);
+    return world_close(&w);
+}
+
+static int case_vka_zero(const struct selftest_env *env)
+{
+    return zero_once(env, CAPBUDDY_POLICY_TRUST) || zero_once(env, CAPBUDDY_POLICY_REVOKE) ||
+                   zero_once(env, CAPBUDDY_POLICY_SCRUB)
+               ? -1
+               : 0;
+}
+
 /* What the parent can hand out: 4 MiB untypeds (up to a bound) and slots. */
 struct parent_census {
     unsigned pools;
@@ -719,6 +810,7 @@ int selftest_run(const struct selftest_env *env)
         {"scrub_policy_reuse_reads_zero", case_scrub},
         {"original_three_entry_points", case_original_entry_points},
         {"vka_wrapper_alloc_frame_free_object", case_vka_wrapper},
+        {"vka_wrapper_frames_read_zero_every_policy", case_vka_zero},
     };
     struct parent_census before, after;
     st_passed = st_failed = 0;

@@ -25,6 +25,7 @@
 #include <sel4/sel4.h>
 #include <vka/object.h>
 #include <capbuddy/capbuddy.h>
+#include <capbuddy/scrub.h>
 #include <capbuddy/vka_pool.h>
 
 #include "../../bench/workload_gen.h"
@@ -56,18 +57,15 @@ static void emit(const char *fmt, ...)
 
 /* ---- the world ------------------------------------------------------------------------ */
 
-/* The scrub hook, as a seL4 program writes it: map the frame at a page of the vspace, zero
- * it, unmap it. */
-static int scrub_frame(void *cookie, seL4_CPtr frame)
+/* The scrub hook: the library's ready one (capbuddy_scrub_frame: map the frame at a page of
+ * the vspace, clear it, unmap it), clearing through the platform's zero_page. */
+static struct capbuddy_scrub_window scrub_window;
+
+static int clear_page(void *cookie, seL4_Word vaddr, size_t bytes)
 {
     (void)cookie;
-    seL4_Error e = seL4_X86_Page_Map(frame, seL4_CapInitThreadVSpace, P->scrub_vaddr,
-                                     seL4_AllRights, seL4_X86_Default_VMAttributes);
-    if (e != seL4_NoError) {
-        return -1;
-    }
-    int z = P->zero_page(P->scrub_vaddr);
-    return seL4_X86_Page_Unmap(frame) == seL4_NoError && z == 0 ? 0 : -1;
+    (void)bytes; /* one page */
+    return P->zero_page(vaddr);
 }
 
 static seL4_CPtr paging_from_parent(seL4_Word type)
@@ -149,7 +147,10 @@ static int play(const char *workload, const char *phase, const struct bench_opli
                    : (a == A_REVOKE || a == A_VKA_REVOKE) ? CAPBUDDY_POLICY_REVOKE
                    : CAPBUDDY_POLICY_SCRUB;
         cfg.bootinfo = P->bi;
-        cfg.scrub = scrub_frame;
+        capbuddy_scrub_window_init(&scrub_window, seL4_CapInitThreadVSpace, P->scrub_vaddr);
+        scrub_window.clear = clear_page;
+        cfg.scrub = capbuddy_scrub_frame;
+        cfg.scrub_cookie = &scrub_window;
         uint64_t t0 = costs_tsc();
         int err = capbuddy_init(&cb, &cfg);
         if (!err && a >= A_VKA_TRUST) {

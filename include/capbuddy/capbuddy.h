@@ -205,6 +205,9 @@ struct capbuddy_stats {
     unsigned long inline_refills;      /* allocs that made, cleaned or refreshed a pool */
     unsigned long inline_give_backs;   /* alloc/free calls that gave a pool back */
     unsigned long frames_revoked;      /* quarantined frames made reusable one by one */
+    unsigned long frames_zeroed;       /* vka wrapper: reused frames zeroed by the scrub hook */
+    unsigned long zero_fallbacks;      /* vka wrapper: served by the parent, as a reused frame
+                                        * could not be zeroed (no hook, or it failed) */
     unsigned long kernel_calls;        /* invocations CapBuddy itself made */
     unsigned long retypes, revokes, deletes, unmaps;
     size_t metadata_bytes, metadata_bytes_peak;

@@ -801,6 +801,35 @@ seL4_ARM_Page_GetAddress_t seL4_ARM_Page_GetAddress(seL4_ARM_Page _service)
     return r;
 }
 
+/* src/arch/arm/64/kernel/vspace.c, decodeARMFrameInvocation, ARMPageClean_Data: the frame
+ * must be mapped (in a live vspace) and the range non-empty and inside the frame. The model
+ * has no caches: nothing else happens. */
+seL4_Error seL4_ARM_Page_Clean_Data(seL4_ARM_Page _service, seL4_Word start_offset,
+                                    seL4_Word end_offset)
+{
+    const enum sel4host_inv kind = SEL4HOST_PAGE_CLEAN_DATA;
+    seL4_Error err;
+    cte_t *svc;
+
+    if (sim_enter(kind, &err)) {
+        return err;
+    }
+    svc = sim_lookup_service(_service, &err);
+    if (svc == NULL) {
+        return sim_leave(kind, err, 0);
+    }
+    if (svc->type != CAP_FRAME || !(svc->flags & CTE_MAPPED)) {
+        return sim_leave(kind, seL4_IllegalOperation, 0);
+    }
+    if (find_vspace_for_asid((uint32_t)svc->aux) == NULL) {
+        return sim_leave(kind, seL4_FailedLookup, 0);
+    }
+    if (end_offset <= start_offset || end_offset > ((seL4_Word)1 << svc->size_bits)) {
+        return sim_leave(kind, seL4_InvalidArgument, 0);
+    }
+    return sim_leave(kind, seL4_NoError, 1);
+}
+
 seL4_Error seL4_ARM_PageTable_Map(seL4_ARM_PageTable _service, seL4_CPtr vspace, seL4_Word vaddr,
                                   seL4_ARM_VMAttributes attr)
 {

@@ -20,6 +20,7 @@ void cb_api_drain_hot_slow(capbuddy_t *cb)
     struct cb_pool *p = cb->hot_pool;
     cb->hot_pool = NULL;
     (void)cb_tree_free(&p->tree, cb->hot_index, 0); /* allocated at order 0: cannot fail */
+    cb_pool_dirty_set(p, cb->hot_index, 0, true);
     p->nlive -= 1;
     cb_poolset_rebucket(&cb->set, p);
 }

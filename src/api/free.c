@@ -100,6 +100,7 @@ static CB_NOINLINE int free_tree(capbuddy_t *cb, struct cb_pool *p, seL4_CPtr cp
         return refuse(cptr, size_bits, err);
     }
     p->nlive -= 1u << order;
+    cb_pool_dirty_set(p, index, order, true);
     if (cb_unlikely(p->nlive == 0)) {
         cb_poolset_rebucket(&cb->set, p);
         cb_poolset_emptied(&cb->set, p);

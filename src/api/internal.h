@@ -31,6 +31,9 @@ struct capbuddy {
      */
     struct cb_pool *hot_pool; /* NULL: no hot frame */
     unsigned long hot_index;
+    /* vka wrapper: reused frames zeroed by the scrub hook before they went out, and frames
+     * served by the parent because a reused one could not be zeroed */
+    unsigned long frames_zeroed, zero_fallbacks;
     struct cb_poolset set;
     struct cb_backend be;
     struct capbuddy_config cfg;

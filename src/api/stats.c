@@ -61,6 +61,8 @@ void capbuddy_stats(const capbuddy_t *cb, struct capbuddy_stats *st)
     st->inline_refills = cb->set.inline_refills;
     st->inline_give_backs = cb->set.inline_give_backs;
     st->frames_revoked = cb->set.frames_revoked;
+    st->frames_zeroed = cb->frames_zeroed;
+    st->zero_fallbacks = cb->zero_fallbacks;
     st->kernel_calls = cb_backend_kernel_calls(&cb->be);
     st->retypes = cb->be.retypes;
     st->revokes = cb->be.revokes;

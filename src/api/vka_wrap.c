@@ -37,20 +37,71 @@ static bool is_pool_frame(seL4_Word type, seL4_Word size_bits)
     return size_bits == seL4_PageBits && type == kobject_get_type(KOBJECT_FRAME, seL4_PageBits);
 }
 
-/* Serve a frame from a pool into dest: allocate, copy the cap, keep the original. */
+/* Give back a run this wrapper took and never handed out: straight into its pool's tree
+ * (no one held a copy, so there is nothing to revoke; the frame's dirty bit is unchanged). */
+static void unalloc(capbuddy_t *cb, seL4_CPtr cptr)
+{
+    struct cb_pool *p = cb_poolset_by_cptr(&cb->set, cptr);
+    (void)cb_tree_free(&p->tree, (unsigned long)(cptr - p->b.first), 0); /* cannot fail */
+    p->nlive -= 1;
+    cb_poolset_rebucket(&cb->set, p);
+    if (p->nlive == 0) {
+        cb_poolset_emptied(&cb->set, p);
+    }
+}
+
+/*
+ * Upstream's frames come fresh from a retype and read zero, and seL4_libs relies on it
+ * (sel4utils_elf_load leaves a segment's .bss to the kernel's zeroing). A pool frame that
+ * went out before may hold its last owner's data: the scrub hook zeroes it now. 0: the frame
+ * reads zero. -1: it is dirty and was not zeroed (no hook, the hook failed, or it is device
+ * memory, which is never written to: upstream's device frames are not zeroed either).
+ */
+static int zero_frame(capbuddy_t *cb, seL4_CPtr cptr)
+{
+    struct cb_pool *p = cb_poolset_by_cptr(&cb->set, cptr);
+    unsigned long index = (unsigned long)(cptr - p->b.first);
+    if (!cb_pool_dirty_test(p, index)) {
+        return 0;
+    }
+    if (p->devmem) {
+        return 0; /* as upstream: device frames hold what the device holds */
+    }
+    if (!cb->cfg.scrub || cb->cfg.scrub(cb->cfg.scrub_cookie, cptr) != 0) {
+        return -1;
+    }
+    cb_pool_dirty_set(p, index, 0, false);
+    cb->frames_zeroed++;
+    return 0;
+}
+
+/* Serve a frame from a pool into dest: allocate, zero it if it went out before, copy the cap,
+ * keep the original. A dirty frame that cannot be zeroed goes back unused and the parent
+ * serves the request (its retype zeroes), unless the request named an address (BUSY). */
 static int pool_frame(struct capbuddy_vka *w, const cspacepath_t *dest, uint64_t paddr,
                       bool can_use_dev, seL4_Word *res)
 {
     cspacepath_t run;
+    cb_api_drain_hot(w->cb); /* the hot frame went out before: its drain marks it dirty */
     int err = cb_api_alloc_copied(w->cb, seL4_PageBits, paddr, can_use_dev, &run);
     if (err) {
         return err;
+    }
+    if (zero_frame(w->cb, run.capPtr) != 0) {
+        unalloc(w->cb, run.capPtr);
+        w->cb->zero_fallbacks++;
+        if (paddr != VKA_NO_PADDR) {
+            return CAPBUDDY_ERR_BUSY;
+        }
+        seL4_Word type = kobject_get_type(KOBJECT_FRAME, seL4_PageBits);
+        return vka_utspace_alloc_maybe_device(&w->parent, dest, type, seL4_PageBits, can_use_dev,
+                                              res);
     }
     seL4_Error kerr =
         seL4_CNode_Copy(dest->root, dest->capPtr, (seL4_Uint8)dest->capDepth, run.root, run.capPtr,
                         (seL4_Uint8)run.capDepth, seL4_AllRights);
     if (kerr != seL4_NoError) {
-        (void)capbuddy_free(w->cb, run.capPtr, seL4_PageBits);
+        unalloc(w->cb, run.capPtr); /* no copy exists: nothing to revoke */
         return CAPBUDDY_ERR_KERNEL;
     }
     *res = POOL_TAG | run.capPtr;

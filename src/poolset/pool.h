@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "backing.h"
@@ -17,6 +18,8 @@
  * (REVOKE and SCRUB frees only).
  * Invariant: nlive + nquar + free frames of the tree = frames of the pool.
  */
+#define CB_POOL_DIRTY_WORDS ((1u << CB_TREE_MAX_ORDER) / 64u)
+
 struct cb_pool {
     uint32_t nlive;                /* frames handed out and not freed */
     uint32_t nquar;                /* frames freed, waiting in quarantine */
@@ -35,6 +38,12 @@ struct cb_pool {
     /* Runs freed but not yet revoked (REVOKE, SCRUB): same bit layout as the tree's
      * allocation map; such runs stay allocated in the tree until revoked. */
     cb_tree_word_t qmap[CB_TREE_MAP_WORDS];
+    /* One bit per frame: set when the frame may hold data written since its memory was last
+     * zeroed (it went out and came back, or it is device memory, which no retype clears).
+     * Cleared by a refresh of RAM (the kernel zeroes it on the retype) and by the scrub hook.
+     * Written only off the fast path: by TRUST's free into the tree, the hot frame's drain and
+     * the quarantine's cleaning; read by the vka wrapper, whose frames must read zero. */
+    uint64_t dirty[CB_POOL_DIRTY_WORDS];
 };
 
 /* Bucket numbers: 0 = no free frame, o + 1 = largest free run of order o. */
@@ -54,4 +63,36 @@ static inline int cb_pool_bucket_of(const struct cb_pool *p)
 static inline bool cb_pool_qtest(const struct cb_pool *p, unsigned long index, unsigned order)
 {
     return cb_tree_map_test(p->qmap, index, order);
+}
+
+/* The dirty map (see struct cb_pool): frames [index, index + 2^order). */
+static inline void cb_pool_dirty_set(struct cb_pool *p, unsigned long index, unsigned order,
+                                     bool dirty)
+{
+    if (order < 6) {
+        uint64_t mask = (((uint64_t)2 << ((1u << order) - 1)) - 1) << (index & 63);
+        if (dirty) {
+            p->dirty[index >> 6] |= mask;
+        } else {
+            p->dirty[index >> 6] &= ~mask;
+        }
+        return;
+    }
+    for (unsigned long w = index >> 6; w < (index >> 6) + (1ul << (order - 6)); w++) {
+        p->dirty[w] = dirty ? ~(uint64_t)0 : 0;
+    }
+}
+
+static inline bool cb_pool_dirty_test(const struct cb_pool *p, unsigned long index)
+{
+    return (p->dirty[index >> 6] >> (index & 63)) & 1;
+}
+
+/* Every frame of p clean (a RAM pool fresh from its retype) or dirty (device memory, which
+ * the kernel never clears). */
+static inline void cb_pool_dirty_reset(struct cb_pool *p, bool dirty)
+{
+    for (unsigned w = 0; w < CB_POOL_DIRTY_WORDS; w++) {
+        p->dirty[w] = dirty ? ~(uint64_t)0 : 0;
+    }
 }

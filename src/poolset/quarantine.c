@@ -105,6 +105,8 @@ bool cb_poolset_flush_pool(struct cb_poolset *s, struct cb_pool *p, bool *failed
                 continue; /* stays quarantined; the pool's refresh will deal with it */
             }
             cb_tree_map_clear(p->qmap, index, o);
+            /* scrubbed (SCRUB) or as its last owner left it */
+            cb_pool_dirty_set(p, index, o, s->cfg->policy != CAPBUDDY_POLICY_SCRUB);
             (void)cb_tree_free(&p->tree, index, o);
             p->nquar -= 1u << o;
             s->frames_revoked += 1ul << o;

@@ -64,6 +64,7 @@ int cb_poolset_make_pool(struct cb_poolset *s, unsigned size_order, uint64_t pad
     /* Pools kept apart hold memory that may be device memory: only requests that allow it
      * may have it, unless the boot info says it is RAM. */
     p->devmem = device && cb_poolset_paddr_kind(s, p->b.paddr) != 0;
+    cb_pool_dirty_reset(p, p->devmem);
     cb_poolset_add(s, p);
     s->nempty++;
     s->created++;
@@ -202,7 +203,8 @@ int cb_poolset_refresh(struct cb_poolset *s, struct cb_pool *p)
         cb_poolset__quar_unlink(s, p);
     }
     p->native = 0;
-    cb_poolset_unpend(s, p); /* from the pending list or its bucket to its new bucket */
+    cb_pool_dirty_reset(p, p->devmem); /* the retype zeroed RAM, never device memory */
+    cb_poolset_unpend(s, p);           /* from the pending list or its bucket to its new bucket */
     s->refreshed++;
     return CAPBUDDY_OK;
 }

@@ -63,6 +63,8 @@ seL4_Error seL4_ARM_Page_Map(seL4_ARM_Page _service, seL4_CPtr vspace, seL4_Word
                              seL4_CapRights_t rights, seL4_ARM_VMAttributes attr);
 seL4_Error seL4_ARM_Page_Unmap(seL4_ARM_Page _service);
 seL4_ARM_Page_GetAddress_t seL4_ARM_Page_GetAddress(seL4_ARM_Page _service);
+seL4_Error seL4_ARM_Page_Clean_Data(seL4_ARM_Page _service, seL4_Word start_offset,
+                                    seL4_Word end_offset);
 seL4_Error seL4_ARM_PageTable_Map(seL4_ARM_PageTable _service, seL4_CPtr vspace, seL4_Word vaddr,
                                   seL4_ARM_VMAttributes attr);
 seL4_Error seL4_ARM_PageTable_Unmap(seL4_ARM_PageTable _service);

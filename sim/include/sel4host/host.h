@@ -65,6 +65,7 @@ enum sel4host_inv {
     SEL4HOST_PAGING_UNMAP,
     SEL4HOST_ASID_ASSIGN,
     SEL4HOST_TCB_SET_SPACE,
+    SEL4HOST_PAGE_CLEAN_DATA, /* ARM: clean a mapped frame's data cache lines */
     SEL4HOST_INV_COUNT
 };
 
