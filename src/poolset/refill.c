@@ -54,7 +54,10 @@ int cb_poolset_refill(struct cb_poolset *s, unsigned order, bool can_use_dev)
     }
     for (struct cb_pool *q = s->qhead, *next; q; q = next) {
         next = q->qnext;
-        if (q->bucket != CB_BUCKET_PENDING && q->nquar >= (1u << order) &&
+        /* its quarantine with its free frames may hold the run (a pool whose runs are all
+         * free or quarantined serves a 4 MiB request once cleaned) */
+        if (q->bucket != CB_BUCKET_PENDING &&
+            q->nquar + cb_tree_free_frames(&q->tree) >= (1u << order) &&
             (!q->device || can_use_dev)) {
             uint64_t spent = 0;
             (void)cb_poolset_clean_pool(s, q, UINT64_MAX, &spent);

@@ -201,9 +201,10 @@ static void scrub_chooses_by_cost(void)
     stats(&w, &st);
     CBT_CHECK_EQ(st.frames_quarantined, 0);
     CBT_CHECK_EQ(st.pools_refreshed, 0);
-    CBT_CHECK_EQ(capbuddy_free(w.cb, keep.capPtr, 12), CAPBUDDY_OK);
-    /* a whole pool's worth quarantined in a pool no one uses */
+    /* a whole pool's worth quarantined in a pool no one uses (made while `keep` is live: a
+     * 4 MiB request would otherwise refresh keep's pool, all free or quarantined, and use it) */
     CBT_CHECK_EQ(capbuddy_alloc(w.cb, 22, VKA_NO_PADDR, false, &all), CAPBUDDY_OK);
+    CBT_CHECK_EQ(capbuddy_free(w.cb, keep.capPtr, 12), CAPBUDDY_OK);
     CBT_CHECK_EQ(capbuddy_free(w.cb, all.capPtr, 22), CAPBUDDY_OK);
     scrub_count = 0;
     CBT_CHECK_EQ(capbuddy_maintain(w.cb, UINT64_MAX, NULL), CAPBUDDY_OK);
@@ -212,6 +213,51 @@ static void scrub_chooses_by_cost(void)
     CBT_CHECK_EQ(st.pools_refreshed, 1);
     CBT_CHECK_EQ(st.frames_quarantined, 0);
     world_down(&w);
+}
+
+/* The contig shape: a single frame and a 4 MiB run allocated and freed in turn. The pool
+ * holding the freed frame (quarantined) and 1023 free frames can serve the 4 MiB request once
+ * cleaned: it is, instead of a new pool being made for each run (REVOKE and SCRUB). The run
+ * handed out again has no live copy. */
+static void contiguous_runs_reuse_their_pool(void)
+{
+    for (int pol = CAPBUDDY_POLICY_REVOKE; pol <= CAPBUDDY_POLICY_SCRUB; pol++) {
+        struct world w;
+        if (!up(&w, (enum capbuddy_policy)pol, 1024, NULL)) {
+            return;
+        }
+        seL4_CPtr copy = 0;
+        for (int i = 0; i < 20; i++) {
+            cspacepath_t small, run;
+            unsigned char byte;
+            CBT_CHECK_EQ(capbuddy_alloc(w.cb, 12, VKA_NO_PADDR, false, &small), CAPBUDDY_OK);
+            CBT_CHECK_EQ(capbuddy_free(w.cb, small.capPtr, 12), CAPBUDDY_OK);
+            CBT_CHECK_EQ(capbuddy_alloc(w.cb, 22, VKA_NO_PADDR, false, &run), CAPBUDDY_OK);
+            if (copy) {
+                /* the previous owner's copy went before the run came out again */
+                CBT_CHECK_EQ(sel4host_frame_read(copy, 0, &byte, 1), seL4_FailedLookup);
+                vka_cspace_free(&w.vka, copy);
+            }
+            /* the owner copies the run's last frame cap into a slot of its own */
+            CBT_CHECK_EQ(vka_cspace_alloc(&w.vka, &copy), 0);
+            CBT_CHECK_EQ(seL4_CNode_Copy(seL4_CapInitThreadCNode, copy, seL4_WordBits,
+                                         seL4_CapInitThreadCNode, run.capPtr + POOL_FRAMES - 1,
+                                         seL4_WordBits, seL4_AllRights),
+                         seL4_NoError);
+            CBT_CHECK_EQ(capbuddy_free(w.cb, run.capPtr, 22), CAPBUDDY_OK);
+        }
+        CBT_CHECK_EQ(capbuddy_flush(w.cb), CAPBUDDY_OK);
+        CBT_CHECK_EQ(seL4_CNode_Delete(seL4_CapInitThreadCNode, copy, seL4_WordBits),
+                     seL4_NoError);
+        vka_cspace_free(&w.vka, copy);
+        struct capbuddy_stats st;
+        stats(&w, &st);
+        printf("    %s: %lu pools made, %lu refreshed, %lu frames revoked one by one\n",
+               pol == CAPBUDDY_POLICY_REVOKE ? "revoke" : "scrub", st.pools_created,
+               st.pools_refreshed, st.frames_revoked);
+        CBT_CHECK_EQ(st.pools_created, 1);
+        world_down(&w);
+    }
 }
 
 /* prepare makes the pools ahead; allocs then make no kernel call. maintain respects its
@@ -334,6 +380,7 @@ int main(int argc, char **argv)
     CBT_RUN(revoke_serves_clean_frames_and_cleans_frame_by_frame);
     CBT_RUN(wrapper_frames_need_no_unmap);
     CBT_RUN(scrub_chooses_by_cost);
+    CBT_RUN(contiguous_runs_reuse_their_pool);
     CBT_RUN(prepare_and_maintain_move_the_work_off_the_call_path);
     CBT_RUN(faults_in_maintenance);
     return cbtest_finish();
