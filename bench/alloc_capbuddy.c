@@ -7,6 +7,7 @@
 #include "bench.h"
 
 #include <capbuddy/capbuddy.h>
+#include <capbuddy/scrub.h>
 #include <cbhost/parent.h>
 
 #include <string.h>
@@ -16,42 +17,33 @@
 #define SCRUB_VADDR 0x5ff000ul
 
 /*
- * The scrub hook, as a seL4 program would write it: map the frame at a window of its own
- * vspace, clear it, unmap it (Page_Map + Page_Unmap per frame, counted like any kernel
- * call). The benchmarks never write to frames, so the clear itself reads first and only
- * writes when the page holds data: writing zeros would make the model back every scrubbed
- * page with host memory.
+ * The scrub hook: the library's ready one (capbuddy_scrub_frame: map the frame at a window of
+ * the vspace, clear it, unmap it; Page_Map + Page_Unmap per frame, counted like any kernel
+ * call). The benchmarks never write to frames, so the clear reads first and only writes when
+ * the page holds data: writing zeros would make the model back every scrubbed page with host
+ * memory.
  */
-static int scrub_frame(void *cookie, seL4_CPtr frame)
+static int clear_if_dirty(void *cookie, seL4_Word vaddr, size_t bytes)
 {
-    (void)cookie;
     static uint8_t buf[4096];
-#if defined(CONFIG_ARCH_X86)
-    seL4_Error err = seL4_X86_Page_Map(frame, seL4_CapInitThreadVSpace, SCRUB_VADDR,
-                                       seL4_ReadWrite, seL4_X86_Default_VMAttributes);
-#else
-    seL4_Error err = seL4_ARM_Page_Map(frame, seL4_CapInitThreadVSpace, SCRUB_VADDR,
-                                       seL4_ReadWrite, seL4_ARM_Default_VMAttributes);
-#endif
-    if (err != seL4_NoError) {
+    (void)cookie;
+    if (bytes > sizeof(buf) ||
+        sel4host_vspace_read(seL4_CapInitThreadVSpace, vaddr, buf, bytes) != seL4_NoError) {
         return -1;
     }
-    int bad = sel4host_vspace_read(seL4_CapInitThreadVSpace, SCRUB_VADDR, buf, sizeof(buf)) != 0;
-    bool dirty = false;
-    for (size_t i = 0; !bad && i < sizeof(buf) && !dirty; i++) {
-        dirty = buf[i] != 0;
+    for (size_t i = 0; i < bytes; i++) {
+        if (buf[i] != 0) {
+            memset(buf, 0, bytes);
+            return sel4host_vspace_write(seL4_CapInitThreadVSpace, vaddr, buf, bytes) ==
+                           seL4_NoError
+                       ? 0
+                       : -1;
+        }
     }
-    if (dirty) {
-        memset(buf, 0, sizeof(buf));
-        bad |= sel4host_vspace_write(seL4_CapInitThreadVSpace, SCRUB_VADDR, buf, sizeof(buf)) != 0;
-    }
-#if defined(CONFIG_ARCH_X86)
-    bad |= seL4_X86_Page_Unmap(frame) != seL4_NoError;
-#else
-    bad |= seL4_ARM_Page_Unmap(frame) != seL4_NoError;
-#endif
-    return bad ? -1 : 0;
+    return 0;
 }
+
+static struct capbuddy_scrub_window scrub_window;
 
 int bench_capbuddy_new(const struct bench_env *env, struct capbuddy **out)
 {
@@ -60,7 +52,10 @@ int bench_capbuddy_new(const struct bench_env *env, struct capbuddy **out)
                             env->window_first, env->window_count);
     cfg.policy = (enum capbuddy_policy)env->policy;
     cfg.bootinfo = env->bi;
-    cfg.scrub = scrub_frame;
+    capbuddy_scrub_window_init(&scrub_window, seL4_CapInitThreadVSpace, SCRUB_VADDR);
+    scrub_window.clear = clear_if_dirty;
+    cfg.scrub = capbuddy_scrub_frame;
+    cfg.scrub_cookie = &scrub_window;
     if (env->spare_pools >= 0) {
         cfg.spare_pools = (unsigned)env->spare_pools;
     }
