@@ -73,7 +73,10 @@ enum capbuddy_policy {
     /* As REVOKE, and no frame is handed out with its previous owner's data: quarantined
      * runs are reused only after the scrub hook zeroed them, or after their pool was
      * refreshed by an untyped revoke (the kernel zeroes memory on the next retype). Without
-     * a hook only a refresh can clean, once no one uses the pool. */
+     * a hook only a refresh can clean, once no one uses the pool. Device memory: the kernel
+     * never clears it, so after a refresh the hook zeroes every frame that went out; without
+     * a hook, device memory that went out is not handed out again (its pool is kept out of
+     * use until capbuddy_destroy, and an alloc at its address fails with PADDR). */
     CAPBUDDY_POLICY_SCRUB,
 };
 

@@ -30,6 +30,9 @@ struct cb_pool {
                                     * was made or refreshed: its caps may be mapped (the vka
                                     * wrapper hands out copies, never the pool's caps) */
     uint8_t in_quar;               /* on the pool set's quarantine list */
+    uint8_t stranded;              /* SCRUB, device memory, no scrub hook: quarantined frames
+                                    * that nothing can zero (the kernel never clears device
+                                    * memory); kept out of use, pending, until destroy */
     struct cb_pool *prev, *next;   /* bucket or pending list */
     struct cb_pool *cnext, *pnext; /* chains of the cptr and paddr indexes */
     struct cb_pool *qprev, *qnext; /* quarantine list: pools with nquar > 0, oldest first */
@@ -38,9 +41,9 @@ struct cb_pool {
     /* Runs freed but not yet revoked (REVOKE, SCRUB): same bit layout as the tree's
      * allocation map; such runs stay allocated in the tree until revoked. */
     cb_tree_word_t qmap[CB_TREE_MAP_WORDS];
-    /* One bit per frame: set when the frame may hold data written since its memory was last
-     * zeroed (it went out and came back, or it is device memory, which no retype clears).
-     * Cleared by a refresh of RAM (the kernel zeroes it on the retype) and by the scrub hook.
+    /* One bit per frame: set when the frame may hold data an owner wrote since its memory was
+     * last zeroed (it went out and came back). Cleared by a refresh of RAM (the kernel zeroes
+     * it on the retype; never device memory) and by the scrub hook.
      * Written only off the fast path: by TRUST's free into the tree, the hot frame's drain and
      * the quarantine's cleaning; read by the vka wrapper, whose frames must read zero. */
     uint64_t dirty[CB_POOL_DIRTY_WORDS];
@@ -88,11 +91,22 @@ static inline bool cb_pool_dirty_test(const struct cb_pool *p, unsigned long ind
     return (p->dirty[index >> 6] >> (index & 63)) & 1;
 }
 
-/* Every frame of p clean (a RAM pool fresh from its retype) or dirty (device memory, which
- * the kernel never clears). */
+/* Every frame of p clean or dirty. */
 static inline void cb_pool_dirty_reset(struct cb_pool *p, bool dirty)
 {
     for (unsigned w = 0; w < CB_POOL_DIRTY_WORDS; w++) {
         p->dirty[w] = dirty ? ~(uint64_t)0 : 0;
+    }
+}
+
+/* Every quarantined run of p marked dirty (its owner may have written it). */
+static inline void cb_pool_dirty_quarantine(struct cb_pool *p)
+{
+    unsigned size_order = cb_tree_size_order(&p->tree);
+    for (unsigned o = 0; p->nquar && o <= size_order; o++) {
+        for (long b = cb_tree_map_next(p->qmap, size_order, o, 0); b >= 0;
+             b = cb_tree_map_next(p->qmap, size_order, o, (unsigned long)b + 1)) {
+            cb_pool_dirty_set(p, (unsigned long)b << o, o, true);
+        }
     }
 }

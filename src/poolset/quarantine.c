@@ -61,8 +61,15 @@ static uint64_t cost_frame(const struct cb_poolset *s, const struct cb_pool *p)
 static uint64_t cost_refresh(const struct cb_poolset *s, const struct cb_pool *p)
 {
     uint64_t frames = cb_pool_frames(p);
-    return cb_cost_revoke(frames) + cb_cost_retype(frames, s->be->fan_out) +
-           frames * (1u << (CB_PAGE_BITS - 10)) * CB_COST_CLEAR_PER_KIB;
+    uint64_t c = cb_cost_revoke(frames) + cb_cost_retype(frames, s->be->fan_out);
+    if (!p->devmem) {
+        return c + frames * (1u << (CB_PAGE_BITS - 10)) * CB_COST_CLEAR_PER_KIB;
+    }
+    /* the kernel never clears device memory; under SCRUB the hook zeroes what was written */
+    if (s->cfg->policy == CAPBUDDY_POLICY_SCRUB) {
+        c += (uint64_t)p->nquar * (CB_COST_MAP + CB_COST_UNMAP + CB_COST_SCRUB_USER);
+    }
+    return c;
 }
 
 /* Revoke (and scrub) the 2^order frames of one run. */

@@ -64,7 +64,8 @@ int cb_poolset_make_pool(struct cb_poolset *s, unsigned size_order, uint64_t pad
     /* Pools kept apart hold memory that may be device memory: only requests that allow it
      * may have it, unless the boot info says it is RAM. */
     p->devmem = device && cb_poolset_paddr_kind(s, p->b.paddr) != 0;
-    cb_pool_dirty_reset(p, p->devmem);
+    cb_pool_dirty_reset(p, false); /* no owner of ours wrote to it yet */
+    p->stranded = 0;
     cb_poolset_add(s, p);
     s->nempty++;
     s->created++;
@@ -123,7 +124,8 @@ void cb_poolset_trim(struct cb_poolset *s, struct cb_pool *p, bool inline_call)
     if (s->nempty <= floor) {
         return; /* at most the spares: kept whatever the demand (the usual case) */
     }
-    if (s->nempty > cb_poolset_empty_allowed(s) && !(inline_call && s->maintained)) {
+    if (s->nempty > cb_poolset_empty_allowed(s) && !(inline_call && s->maintained) &&
+        !p->stranded) {
         s->inline_give_backs += inline_call;
         give_back(s, p);
     }
@@ -146,8 +148,10 @@ uint64_t cb_poolset_decay(struct cb_poolset *s, uint64_t budget)
         struct cb_pool *p;
         cb_poolset_for_each(s, CB_WALK_PENDING, it, p)
         {
-            victim = p;
-            break;
+            if (!p->stranded) {
+                victim = p;
+                break;
+            }
         }
         for (int d = 0; !victim && d < 2; d++) {
             for (unsigned b = CB_BUCKETS; !victim && b > 0; b--) {
@@ -186,11 +190,46 @@ void cb_poolset_horizon(struct cb_poolset *s, bool from_maintain)
     }
 }
 
+/* SCRUB, device memory: the refresh left the frames' data (the kernel clears RAM only); the
+ * hook zeroes every dirty frame now. A frame it cannot zero goes back into quarantine, out of
+ * use, for a later cleaning to try again. */
+static void scrub_device_frames(struct cb_poolset *s, struct cb_pool *p)
+{
+    const struct capbuddy_config *cfg = s->cfg;
+    for (unsigned long f = 0; f < cb_pool_frames(p); f++) {
+        if (!cb_pool_dirty_test(p, f)) {
+            continue;
+        }
+        if (cfg->scrub(cfg->scrub_cookie, (seL4_CPtr)(p->b.first + f)) == 0) {
+            cb_pool_dirty_set(p, f, 0, false);
+            continue;
+        }
+        (void)cb_tree_alloc_at(&p->tree, f, 0); /* free after the refresh: cannot fail */
+        p->nlive += 1;
+        cb_pool_quarantine(s, p, f, 0);
+    }
+    cb_poolset_rebucket(s, p);
+}
+
 /* One untyped revoke kills every cap derived from the pool's frames and the next retype
- * zeroes its memory. On failure the pool goes back to the parent. */
+ * zeroes its memory (RAM; device memory keeps its data: under SCRUB the hook zeroes what
+ * owners wrote, and without a hook such a pool is kept out of use, stranded: returns
+ * CAPBUDDY_ERR_PADDR and the pool stays pending). On failure the pool goes back to the
+ * parent. */
 int cb_poolset_refresh(struct cb_poolset *s, struct cb_pool *p)
 {
     unsigned size_order = cb_tree_size_order(&p->tree);
+    bool scrub_dev = p->devmem && s->cfg->policy == CAPBUDDY_POLICY_SCRUB;
+    if (p->devmem) {
+        cb_pool_dirty_quarantine(p); /* what owners wrote stays in device memory */
+    }
+    if (p->stranded || (scrub_dev && !s->cfg->scrub)) {
+        if (p->bucket != CB_BUCKET_PENDING) {
+            cb_poolset_make_pending(s, p);
+        }
+        p->stranded = 1;
+        return CAPBUDDY_ERR_PADDR;
+    }
     int err = cb_backend_refresh(s->be, &p->b, size_order);
     if (err) {
         give_back(s, p);
@@ -203,20 +242,35 @@ int cb_poolset_refresh(struct cb_poolset *s, struct cb_pool *p)
         cb_poolset__quar_unlink(s, p);
     }
     p->native = 0;
-    cb_pool_dirty_reset(p, p->devmem); /* the retype zeroed RAM, never device memory */
-    cb_poolset_unpend(s, p);           /* from the pending list or its bucket to its new bucket */
+    if (!p->devmem) {
+        cb_pool_dirty_reset(p, false); /* the retype zeroed RAM */
+    }
+    cb_poolset_unpend(s, p); /* from the pending list or its bucket to its new bucket */
     s->refreshed++;
+    if (scrub_dev) {
+        scrub_device_frames(s, p);
+    }
     return CAPBUDDY_OK;
 }
 
 int cb_poolset_refresh_all(struct cb_poolset *s)
 {
-    while (s->pending) {
-        struct cb_pool *p = s->pending;
-        if (cb_poolset_refresh(s, p)) {
+    struct cb_pool *p = s->pending;
+    while (p) {
+        if (p->stranded) {
+            p = p->next; /* kept out of use until destroy */
+            continue;
+        }
+        int err = cb_poolset_refresh(s, p);
+        if (err == CAPBUDDY_ERR_PADDR) {
+            p = s->pending; /* it was stranded now: start over, it is skipped */
+            continue;
+        }
+        if (err) {
             return CAPBUDDY_ERR_KERNEL;
         }
         cb_poolset_trim(s, p, false);
+        p = s->pending;
     }
     return CAPBUDDY_OK;
 }

@@ -43,7 +43,7 @@ int cb_poolset_refill(struct cb_poolset *s, unsigned order, bool can_use_dev)
     struct cb_pool *p;
     cb_poolset_for_each(s, CB_WALK_PENDING, it, p)
     {
-        if (cb_tree_size_order(&p->tree) >= order && (!p->device || can_use_dev)) {
+        if (!p->stranded && cb_tree_size_order(&p->tree) >= order && (!p->device || can_use_dev)) {
             uint64_t spent = 0;
             if (!cb_poolset_clean_pool(s, p, UINT64_MAX, &spent) &&
                 p->bucket != CB_BUCKET_PENDING) {

@@ -405,6 +405,59 @@ static void scrub_by_refresh_without_hook(void)
  * quarantine costs. Printed (kernel calls per pair, frames held in quarantine, pools); the
  * checks are only that everything stays sound and the frames come back after a flush.
  */
+/*
+ * SCRUB and device memory (issue 15, item 1): the kernel never clears device memory, so a
+ * device pool's refresh leaves what its owners wrote. With a hook, a device frame written by
+ * one owner reads zero for the next, when maintenance refreshes the pool (the cheaper way here:
+ * one Revoke and the retypes, then the hook on each frame that went out, instead of a Revoke
+ * and an Unmap more per frame); without a hook, that
+ * memory is not handed
+ * out again (the pool is kept out of use: an alloc at the address is refused with PADDR).
+ */
+static void scrub_device_memory(void)
+{
+    for (int hook = 1; hook >= 0; hook--) {
+        struct world w;
+        struct scrubber sc = {0};
+        if (!world_boot(&w, NULL)) {
+            return;
+        }
+        w.cfg.policy = CAPBUDDY_POLICY_SCRUB;
+        w.cfg.scrub = hook ? scrub_zero : NULL;
+        w.cfg.scrub_cookie = &sc;
+        if (world_start(&w) != CAPBUDDY_OK) {
+            return;
+        }
+        CBT_CHECK(w.dev_hi - w.dev_lo >= (W_FRAME << 10));
+        uint64_t base = (w.dev_lo + (W_FRAME << 10) - 1) & ~((W_FRAME << 10) - 1);
+        cspacepath_t run, again;
+        CBT_CHECK_EQ(capbuddy_alloc(w.cb, 22, base, true, &run), CAPBUDDY_OK);
+        fill_frame(run.capPtr + 5, 0xa5); /* the owner writes frame 5 */
+        CBT_CHECK(!frame_is_zero(run.capPtr + 5));
+        CBT_CHECK_EQ(capbuddy_free(w.cb, run.capPtr, 22), CAPBUDDY_OK);
+        /* maintenance cleans the cheapest way (capbuddy_flush would scrub frame by frame) */
+        int flushed = hook ? capbuddy_maintain(w.cb, UINT64_MAX, NULL) : capbuddy_flush(w.cb);
+        struct capbuddy_stats st;
+        capbuddy_stats(w.cb, &st);
+        int err = capbuddy_alloc(w.cb, 12, base + 5 * W_FRAME, true, &again);
+        if (hook) {
+            CBT_CHECK_EQ(flushed, CAPBUDDY_OK);
+            CBT_CHECK_EQ(st.pools_refreshed, 1); /* refresh + one scrub beat 1024 per-frame */
+            CBT_CHECK_EQ(sc.calls, 1024);        /* every frame that went out, once */
+            CBT_CHECK_EQ(err, CAPBUDDY_OK);
+            if (!err) {
+                CBT_CHECK(frame_is_zero(again.capPtr));
+                CBT_CHECK_EQ(capbuddy_free(w.cb, again.capPtr, 12), CAPBUDDY_OK);
+            }
+        } else {
+            CBT_CHECK_EQ(st.pools_refreshed, 0);
+            CBT_CHECK_EQ(err, CAPBUDDY_ERR_PADDR); /* kept out of use */
+            CBT_CHECK_EQ(st.pools_device, 1);      /* not given back either */
+        }
+        world_down(&w);
+    }
+}
+
 static void revoke_pingpong_cost(void)
 {
     struct world w;
@@ -445,6 +498,7 @@ int main(int argc, char **argv)
     CBT_RUN(scrub_with_hook);
     CBT_RUN(scrub_hook_failure_keeps_quarantine);
     CBT_RUN(scrub_by_refresh_without_hook);
+    CBT_RUN(scrub_device_memory);
     CBT_RUN(revoke_pingpong_cost);
     return cbtest_finish();
 }
