@@ -374,9 +374,10 @@ void plot_workload(const char *dir, const char *workload, const struct bench_res
         free(ki);
         free(ns);
     } else if (!strcmp(workload, "util")) {
-        struct plot_series *s = calloc(n + 1, sizeof(*s));
-        char (*lab)[64] = calloc(n + 1, sizeof(*lab));
-        double **buf = calloc(2 * (n + 1), sizeof(*buf));
+        /* Held per row, used (the same for every row), and issue 19's goal line. */
+        struct plot_series *s = calloc(n + 2, sizeof(*s));
+        char (*lab)[64] = calloc(n + 2, sizeof(*lab));
+        double **buf = calloc(2 * (n + 2), sizeof(*buf));
         size_t m = 0;
         for (size_t i = 0; s && lab && buf && i < n; i++) {
             const struct bench_result *r = &rows[i];
@@ -408,16 +409,29 @@ void plot_workload(const char *dir, const char *workload, const struct bench_res
                 if (u) {
                     s[n] = (struct plot_series){lab[n], x, u, r->nsamples};
                 }
+                double *g = calloc(r->nsamples, sizeof(*g));
+                buf[2 * n + 2] = g;
+                for (size_t k = 0; g && k < r->nsamples; k++) {
+                    g[k] = (1.10 * (double)r->samples[k].used + BENCH_GOAL_POOL_FRAMES) * 4096.0 /
+                           1048576.0;
+                }
+                snprintf(lab[n + 1], sizeof(lab[n + 1]), "goal: 1.10 x used + 1 pool");
+                if (g) {
+                    s[n + 1] = (struct plot_series){lab[n + 1], x, g, r->nsamples};
+                }
             }
         }
         if (m && s[n].n) {
             s[m++] = s[n];
         }
+        if (m && s[n + 1].n) {
+            s[m++] = s[n + 1];
+        }
         if (m) {
             plot_lines(dir, "util", "util (mcmc-a): memory used vs held from the parent",
                        "iteration", "MiB", s, m, false, false);
         }
-        for (size_t i = 0; buf && i < 2 * (n + 1); i++) {
+        for (size_t i = 0; buf && i < 2 * (n + 2); i++) {
             free(buf[i]);
         }
         free(buf);
