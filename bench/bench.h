@@ -230,6 +230,7 @@ struct plot_series {
     const char *label;
     const double *x, *y;
     size_t n;
+    bool dashed; /* a reference line (dashed, black), not a measured series */
 };
 
 /* Writes DIR/NAME.svg (through gnuplot when it is on PATH, else directly). 0 or -1. */
