@@ -117,9 +117,25 @@ extern const struct bench_allocator bench_alloc_baseline;
 #define BENCH_MAX_SAMPLES 4096
 
 struct bench_sample {
-    uint32_t iteration;
-    uint64_t used; /* frames the program holds */
-    uint64_t held; /* frames the allocator holds from the parent */
+    uint32_t iteration; /* util: mcmc iterations done; replay: trace operations done */
+    uint64_t used;      /* frames the program holds (asked for, before any rounding) */
+    uint64_t held;      /* frames the allocator holds from the parent */
+};
+
+/* Memory held versus memory used over a row's samples (issue 19). The overhead of a sample
+ * is held / used - 1, taken over the samples with used > 0 only (0 when there is none); the
+ * goal is held <= 1.10 x used + one pool (1024 frames) at every sample, used = 0 included,
+ * checked in integers (10 held <= 11 used + 10240). */
+#define BENCH_GOAL_POOL_FRAMES 1024u
+struct bench_overhead {
+    size_t nsamples;
+    size_t nratio; /* samples with used > 0 (those the overhead is taken over) */
+    uint64_t held_max, used_max;
+    double overhead_max, overhead_mean;
+    bool goal_ok;           /* the goal held at every sample */
+    size_t goal_missed;     /* samples where it did not */
+    uint64_t goal_excess;   /* most frames held above the goal's bound at one sample (0: met) */
+    uint32_t goal_worst_at; /* that sample's iteration */
 };
 
 struct bench_result {
@@ -155,7 +171,7 @@ struct bench_result {
     bool ok;
     char why[200];                /* first failed check */
 
-    struct bench_sample *samples; /* util: owned by the result */
+    struct bench_sample *samples; /* util, replay: owned by the result */
     size_t nsamples;
 };
 
@@ -168,6 +184,9 @@ struct bench_spec {
     unsigned cnode_bits;  /* 0: sized from the list's peak */
     bool strict;          /* replay: stop at the first failed alloc */
     bool samples;         /* record bench_sample at OP_MARKs */
+    /* With samples: also record one after every sample_every-th op of the list (0: only at
+     * OP_MARKs); replay uses it, its traces having no marks. Only the checked run samples. */
+    size_t sample_every;
     /* Ops before this index are set-up (e.g. scale's pre-created pools): run, counted and
      * checked, but neither timed nor counted in the results. */
     size_t timed_from;
@@ -199,6 +218,11 @@ void report_table(FILE *f, const struct bench_result *rows, size_t n);
 /* Scale: one table with a row per (allocator, policy, pools). */
 void report_scale_table(FILE *f, const struct bench_result *rows, size_t n);
 const char *report_policy_name(int policy);
+/* The held-versus-used figures of r's samples (all zero, goal_ok true, when it has none). */
+void report_overhead_of(const struct bench_result *r, struct bench_overhead *ov);
+/* One line per row with samples: used and held at most, overhead, the goal; `more` adds
+ * pools made and given back and the largest free run at the end. */
+void report_overhead_lines(FILE *f, const struct bench_result *rows, size_t n, bool more);
 
 /* ---- plot.c -------------------------------------------------------------------------- */
 
@@ -206,6 +230,7 @@ struct plot_series {
     const char *label;
     const double *x, *y;
     size_t n;
+    bool dashed; /* a reference line (dashed, black), not a measured series */
 };
 
 /* Writes DIR/NAME.svg (through gnuplot when it is on PATH, else directly). 0 or -1. */

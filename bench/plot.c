@@ -210,18 +210,20 @@ static int svg_lines(const char *dir, const char *name, const char *title, const
     fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>\n", (W - MR + ML) / 2,
             H - 20, t);
     for (size_t k = 0; k < ns; k++) {
-        fprintf(f, "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"%s\" points=\"",
-                colours[k % 10]);
+        const char *colour = s[k].dashed ? "black" : colours[k % 10];
+        fprintf(f, "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"%s\"%s points=\"", colour,
+                s[k].dashed ? " stroke-dasharray=\"8,5\"" : "");
         for (size_t i = 0; i < s[k].n; i++) {
             double x = ML + (tr(s[k].x[i], logx) - xl) / (xh - xl) * (W - MR - ML);
             double y = H - MB - (tr(s[k].y[i], logy) - yl) / (yh - yl) * (H - MT - MB);
             fprintf(f, "%.1f,%.1f ", x, y);
         }
         clean(t, sizeof(t), s[k].label);
-        fprintf(f, "\"/>\n<rect x=\"%.0f\" y=\"%.0f\" width=\"14\" height=\"4\" fill=\"%s\"/>"
-                   "<text x=\"%.0f\" y=\"%.0f\">%s</text>\n",
-                W - MR + 10, MT + 20.0 * (double)k - 4, colours[k % 10], W - MR + 30,
-                MT + 20.0 * (double)k, t);
+        fprintf(f,
+                "\"/>\n<rect x=\"%.0f\" y=\"%.0f\" width=\"14\" height=\"4\" fill=\"%s\"/>"
+                "<text x=\"%.0f\" y=\"%.0f\">%s</text>\n",
+                W - MR + 10, MT + 20.0 * (double)k - 4, colour, W - MR + 30, MT + 20.0 * (double)k,
+                t);
     }
     fprintf(f, "</svg>\n");
     fclose(f);
@@ -314,8 +316,8 @@ int plot_lines(const char *dir, const char *name, const char *title, const char 
     fprintf(g, "plot ");
     for (size_t k = 0; k < ns; k++) {
         clean(t, sizeof(t), s[k].label);
-        fprintf(g, "%s'%s/%s.dat' index %zu using 1:2 with linespoints lw 2 title \"%s\"",
-                k ? ", " : "", dir, name, k, t);
+        fprintf(g, "%s'%s/%s.dat' index %zu using 1:2 with %s title \"%s\"", k ? ", " : "", dir,
+                name, k, s[k].dashed ? "lines dt 2 lw 2 lc rgb 'black'" : "linespoints lw 2", t);
     }
     fprintf(g, "\n");
     fclose(g);
@@ -374,9 +376,10 @@ void plot_workload(const char *dir, const char *workload, const struct bench_res
         free(ki);
         free(ns);
     } else if (!strcmp(workload, "util")) {
-        struct plot_series *s = calloc(n + 1, sizeof(*s));
-        char (*lab)[64] = calloc(n + 1, sizeof(*lab));
-        double **buf = calloc(2 * (n + 1), sizeof(*buf));
+        /* Held per row, used (the same for every row), and issue 19's goal line. */
+        struct plot_series *s = calloc(n + 2, sizeof(*s));
+        char (*lab)[64] = calloc(n + 2, sizeof(*lab));
+        double **buf = calloc(2 * (n + 2), sizeof(*buf));
         size_t m = 0;
         for (size_t i = 0; s && lab && buf && i < n; i++) {
             const struct bench_result *r = &rows[i];
@@ -396,7 +399,7 @@ void plot_workload(const char *dir, const char *workload, const struct bench_res
             char l[48];
             label_of(r, l, sizeof(l));
             snprintf(lab[m], sizeof(lab[m]), "held: %s", l);
-            s[m] = (struct plot_series){lab[m], x, y, r->nsamples};
+            s[m] = (struct plot_series){lab[m], x, y, r->nsamples, false};
             m++;
             if (m == 1) { /* what the program uses is the same for every allocator */
                 double *u = calloc(r->nsamples, sizeof(*u));
@@ -406,18 +409,31 @@ void plot_workload(const char *dir, const char *workload, const struct bench_res
                 }
                 snprintf(lab[n], sizeof(lab[n]), "used by the program");
                 if (u) {
-                    s[n] = (struct plot_series){lab[n], x, u, r->nsamples};
+                    s[n] = (struct plot_series){lab[n], x, u, r->nsamples, false};
+                }
+                double *g = calloc(r->nsamples, sizeof(*g));
+                buf[2 * n + 2] = g;
+                for (size_t k = 0; g && k < r->nsamples; k++) {
+                    g[k] = (1.10 * (double)r->samples[k].used + BENCH_GOAL_POOL_FRAMES) * 4096.0 /
+                           1048576.0;
+                }
+                snprintf(lab[n + 1], sizeof(lab[n + 1]), "goal: 1.10 x used + 1 pool");
+                if (g) {
+                    s[n + 1] = (struct plot_series){lab[n + 1], x, g, r->nsamples, true};
                 }
             }
         }
         if (m && s[n].n) {
             s[m++] = s[n];
         }
+        if (m && s[n + 1].n) {
+            s[m++] = s[n + 1];
+        }
         if (m) {
             plot_lines(dir, "util", "util (mcmc-a): memory used vs held from the parent",
                        "iteration", "MiB", s, m, false, false);
         }
-        for (size_t i = 0; buf && i < 2 * (n + 1); i++) {
+        for (size_t i = 0; buf && i < 2 * (n + 2); i++) {
             free(buf[i]);
         }
         free(buf);
@@ -436,7 +452,7 @@ void plot_workload(const char *dir, const char *workload, const struct bench_res
             label_of(&rows[i], l, sizeof(l));
             if (!m || strcmp(lab[m - 1], l)) {
                 snprintf(lab[m], sizeof(lab[m]), "%s", l);
-                s[m] = (struct plot_series){lab[m], x + i, y + i, 0};
+                s[m] = (struct plot_series){lab[m], x + i, y + i, 0, false};
                 m++;
             }
             x[i] = (double)rows[i].pools;

@@ -137,15 +137,26 @@ int bench_replay(const char *file, const struct bench_opts *o)
         printf("replay %s: %zu operations, %u blocks, %ld errors while reading\n", file, l.n,
                l.nblocks, errors);
     }
+    /* Held versus used after every operation, or every k-th on a trace longer than the
+     * samples a row keeps (sample numbers: operations done). */
+    size_t every = l.n / BENCH_MAX_SAMPLES + 1;
     struct bench_spec spec = {.workload = "replay",
                               .phase = "",
                               .ops = &l,
                               .pools = -1,
                               .strict = o->strict,
+                              .samples = true,
+                              .sample_every = every,
                               .trace_errors = (uint64_t)errors};
     struct bench_result *rows;
     size_t n;
     int bad = bench_run_all(&spec, o, &rows, &n);
+    if (!o->json) {
+        if (every > 1) {
+            printf("  (held vs used sampled every %zu operations)\n", every);
+        }
+        report_overhead_lines(stdout, rows, n, false);
+    }
     for (size_t i = 0; i < n && o->strict; i++) {
         bad += rows[i].alloc_failures > 0;
     }

@@ -29,6 +29,36 @@ static double per_frame(const struct bench_result *r, double x)
     return r->frames_allocated ? x / (double)r->frames_allocated : 0;
 }
 
+void report_overhead_of(const struct bench_result *r, struct bench_overhead *ov)
+{
+    memset(ov, 0, sizeof(*ov));
+    ov->goal_ok = true;
+    ov->nsamples = r->samples ? r->nsamples : 0;
+    double sum = 0;
+    for (size_t k = 0; k < ov->nsamples; k++) {
+        const struct bench_sample *s = &r->samples[k];
+        ov->held_max = s->held > ov->held_max ? s->held : ov->held_max;
+        ov->used_max = s->used > ov->used_max ? s->used : ov->used_max;
+        if (s->used > 0) {
+            double o = (double)s->held / (double)s->used - 1;
+            ov->overhead_max = !ov->nratio || o > ov->overhead_max ? o : ov->overhead_max;
+            sum += o;
+            ov->nratio++;
+        }
+        /* held <= 1.10 used + 1024 in integers; the bound rounded down (held is whole). */
+        uint64_t bound = s->used * 11 / 10 + BENCH_GOAL_POOL_FRAMES;
+        if (s->held > bound) {
+            ov->goal_ok = false;
+            ov->goal_missed++;
+            if (s->held - bound > ov->goal_excess) {
+                ov->goal_excess = s->held - bound;
+                ov->goal_worst_at = s->iteration;
+            }
+        }
+    }
+    ov->overhead_mean = ov->nratio ? sum / (double)ov->nratio : 0;
+}
+
 /* Strings we print are ours or a trace's file name; escape what JSON needs anyway. */
 static void json_str(FILE *f, const char *s)
 {
@@ -98,6 +128,15 @@ void report_json(FILE *f, const struct bench_result *r)
         fprintf(f, ",\"trace_errors\":%llu", (unsigned long long)r->trace_errors);
     }
     if (r->samples) {
+        struct bench_overhead ov;
+        report_overhead_of(r, &ov);
+        fprintf(f,
+                ",\"held_frames_max\":%llu,\"used_frames_max\":%llu,\"overhead_max\":%.6f,"
+                "\"overhead_mean\":%.6f,\"overhead_goal_ok\":%s,"
+                "\"overhead_goal_excess_frames\":%llu",
+                (unsigned long long)ov.held_max, (unsigned long long)ov.used_max, ov.overhead_max,
+                ov.overhead_mean, ov.goal_ok ? "true" : "false",
+                (unsigned long long)ov.goal_excess);
         fprintf(f, ",\"samples\":[");
         for (size_t i = 0; i < r->nsamples; i++) {
             fprintf(f, "%s[%u,%llu,%llu]", i ? "," : "", r->samples[i].iteration,
@@ -244,5 +283,46 @@ void report_scale_table(FILE *f, const struct bench_result *rows, size_t n)
                     hi->ops ? (double)hi->calls_total / (double)hi->ops : 0,
                     lo->ops ? (double)lo->calls_total / (double)lo->ops : 0);
         }
+    }
+}
+
+void report_overhead_lines(FILE *f, const struct bench_result *rows, size_t n, bool more)
+{
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        any |= !rows[i].skipped && rows[i].samples && rows[i].nsamples;
+    }
+    if (!any) {
+        return;
+    }
+    fprintf(f,
+            "  held vs used, in 4 KiB frames over the run's samples (overhead = held / used - 1, "
+            "over samples with used > 0; goal: held <= 1.10 x used + %u at every sample)\n",
+            BENCH_GOAL_POOL_FRAMES);
+    for (size_t i = 0; i < n; i++) {
+        const struct bench_result *r = &rows[i];
+        if (r->skipped || !r->samples || !r->nsamples) {
+            continue;
+        }
+        struct bench_overhead ov;
+        report_overhead_of(r, &ov);
+        char label[48], goal[96];
+        row_label(r, label, sizeof(label));
+        if (ov.goal_ok) {
+            snprintf(goal, sizeof(goal), "met");
+        } else {
+            snprintf(goal, sizeof(goal), "MISSED at %zu/%zu samples, by up to %llu frames (at %u)",
+                     ov.goal_missed, ov.nsamples, (unsigned long long)ov.goal_excess,
+                     ov.goal_worst_at);
+        }
+        fprintf(f, "  %-20s used max %9llu, held max %9llu; overhead max %.3f, mean %.3f; goal %s",
+                label, (unsigned long long)ov.used_max, (unsigned long long)ov.held_max,
+                ov.overhead_max, ov.overhead_mean, goal);
+        if (more) {
+            fprintf(f, "; pools made %llu, given back %llu; largest free run at the end %llu",
+                    (unsigned long long)r->pools_created, (unsigned long long)r->pools_returned,
+                    (unsigned long long)r->largest_free_frames);
+        }
+        fputc('\n', f);
     }
 }

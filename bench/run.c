@@ -595,6 +595,13 @@ static void checked_run(const struct bench_spec *spec, const struct sizing *sz,
             a->stats(w.st, &as);
             r->samples[r->nsamples++] = (struct bench_sample){op->id, used, as.frames_held};
         }
+        if (spec->sample_every && op->kind != OP_MARK && (i + 1) % spec->sample_every == 0 &&
+            r->samples && r->nsamples < BENCH_MAX_SAMPLES) {
+            struct bench_astats as;
+            a->stats(w.st, &as);
+            r->samples[r->nsamples++] =
+                (struct bench_sample){(uint32_t)(i + 1), used, as.frames_held};
+        }
         if (maintain_due(a, i)) {
             uint64_t k0 = steady_instructions();
             steady = true; /* per-call figures from the first maintenance on */

@@ -5,11 +5,12 @@
  * the checked run records frames the program holds and frames the allocator holds from the
  * parent (for CapBuddy: every frame of its pools, free, used or waiting for revocation); at
  * the end everything is freed and the row reports pools given back and the largest run the
- * allocator or its parent can hand out again.
+ * allocator or its parent can hand out again. Each row's held-versus-used figures
+ * (report_overhead_of: held and used at most, overhead = held / used - 1 over the samples
+ * with used > 0, the goal held <= 1.10 x used + one pool at every sample) go in its JSON row
+ * and, one line a row, under the table.
  */
 #include "bench.h"
-
-#include <string.h>
 
 int bench_util(const struct bench_opts *o)
 {
@@ -28,28 +29,7 @@ int bench_util(const struct bench_opts *o)
     size_t n;
     int bad = bench_run_all(&spec, o, &rows, &n);
     if (!o->json) {
-        printf("  utilisation: live frames / frames held, over the run's samples\n");
-        for (size_t i = 0; i < n; i++) {
-            const struct bench_result *r = &rows[i];
-            if (r->skipped || !r->nsamples) {
-                continue;
-            }
-            double worst = 1, sum = 0;
-            uint64_t peak_held = 0, peak_used = 0;
-            for (size_t k = 0; k < r->nsamples; k++) {
-                double u = r->samples[k].held ? (double)r->samples[k].used / (double)r->samples[k].held : 1;
-                worst = u < worst ? u : worst;
-                sum += u;
-                peak_held = r->samples[k].held > peak_held ? r->samples[k].held : peak_held;
-                peak_used = r->samples[k].used > peak_used ? r->samples[k].used : peak_used;
-            }
-            printf("  %-12s %-6s mean %.3f, worst %.3f; peak used %llu, peak held %llu frames; "
-                   "pools made %llu, given back %llu; largest free run at the end %llu frames\n",
-                   r->allocator, r->policy, sum / (double)r->nsamples, worst,
-                   (unsigned long long)peak_used, (unsigned long long)peak_held,
-                   (unsigned long long)r->pools_created, (unsigned long long)r->pools_returned,
-                   (unsigned long long)r->largest_free_frames);
-        }
+        report_overhead_lines(stdout, rows, n, true);
     }
     if (o->plot_dir) {
         plot_workload(o->plot_dir, "util", rows, n);
