@@ -4,8 +4,8 @@
  * Refill: no pool can serve 2^order frames of this kind. In order: a pending pool (it can
  * only serve again after a refresh), the quarantine (oldest pools first, each whose
  * quarantine could serve the request, cleaned the cheapest way: see cb_poolset_clean_pool),
- * a new pool from the parent (largest first, smaller ones while memory or slots run short),
- * and last any quarantined run at all.
+ * and a new pool from the parent (largest first, smaller ones while memory or slots run
+ * short).
  */
 #include "poolset.h"
 
@@ -66,13 +66,8 @@ int cb_poolset_refill(struct cb_poolset *s, unsigned order, bool can_use_dev)
             }
         }
     }
-    int err = make_any_pool(s, order, can_use_dev);
-    if (!err) {
-        return CAPBUDDY_OK;
-    }
-    bool failed = false;
-    if (cb_poolset_flush_all(s, &failed)) {
-        return CAPBUDDY_OK;
-    }
-    return err;
+    /* No quarantine left that could hold the run (a pool whose quarantined and free frames
+     * together are fewer than the run's cannot): flushing the others would change state for
+     * nothing, so a refusal below leaves them as they were. */
+    return make_any_pool(s, order, can_use_dev);
 }

@@ -458,6 +458,48 @@ static void scrub_device_memory(void)
     }
 }
 
+/* A refused alloc changes nothing (issue 15, item 4): with the parent out of memory and no
+ * pool whose quarantined and free frames could hold a 4 MiB run, the request fails with
+ * NO_MEMORY and the quarantine of the pools that could not have served it is left as it
+ * was (it used to be flushed, every frame revoked, before the refusal). */
+static void refused_alloc_keeps_the_quarantine(void)
+{
+    struct world w;
+    if (!world_boot(&w, NULL)) {
+        return;
+    }
+    w.cfg.policy = CAPBUDDY_POLICY_REVOKE;
+    if (world_start(&w) != CAPBUDDY_OK) {
+        return;
+    }
+    cspacepath_t f[10];
+    for (int i = 0; i < 10; i++) {
+        CBT_CHECK_EQ(capbuddy_alloc(w.cb, 12, VKA_NO_PADDR, false, &f[i]), CAPBUDDY_OK);
+    }
+    for (int i = 0; i < 5; i++) {
+        CBT_CHECK_EQ(capbuddy_free(w.cb, f[i].capPtr, 12), CAPBUDDY_OK);
+    }
+    static vka_object_t hog[256];
+    size_t nhog = exhaust_parent(&w, hog, 256);
+    CBT_CHECK(nhog > 0);
+    struct world_snap before;
+    world_snap(&w, &before);
+    cspacepath_t big;
+    CBT_CHECK_EQ(capbuddy_alloc(w.cb, 22, VKA_NO_PADDR, false, &big), CAPBUDDY_ERR_NO_MEMORY);
+    CBT_CHECK(world_snap_same_ex(&w, &before, "alloc refused with NO_MEMORY",
+                                 W_SNAP_INDEX_GROWTH | W_SNAP_CALLS));
+    struct capbuddy_stats st;
+    capbuddy_stats(w.cb, &st);
+    CBT_CHECK_EQ(st.frames_quarantined, 5);
+    for (size_t i = 0; i < nhog; i++) {
+        vka_free_object(&w.vka, &hog[i]);
+    }
+    for (int i = 5; i < 10; i++) {
+        CBT_CHECK_EQ(capbuddy_free(w.cb, f[i].capPtr, 12), CAPBUDDY_OK);
+    }
+    world_down(&w);
+}
+
 static void revoke_pingpong_cost(void)
 {
     struct world w;
@@ -499,6 +541,7 @@ int main(int argc, char **argv)
     CBT_RUN(scrub_hook_failure_keeps_quarantine);
     CBT_RUN(scrub_by_refresh_without_hook);
     CBT_RUN(scrub_device_memory);
+    CBT_RUN(refused_alloc_keeps_the_quarantine);
     CBT_RUN(revoke_pingpong_cost);
     return cbtest_finish();
 }
