@@ -90,6 +90,13 @@ static inline int make_hot(capbuddy_t *cb, struct cb_pool *p, unsigned long inde
     return CAPBUDDY_OK;
 }
 
+/* A vka wrapper reads the dirty map: out of line, so that the free path without one keeps
+ * its registers. */
+static CB_COLD CB_NOINLINE void mark_dirty(struct cb_pool *p, unsigned long index, unsigned order)
+{
+    cb_pool_dirty_set(p, index, order, true);
+}
+
 /* TRUST, into the tree: no quarantine, the tree's own free validates and frees in one pass. */
 static CB_NOINLINE int free_tree(capbuddy_t *cb, struct cb_pool *p, seL4_CPtr cptr,
                                  unsigned long index, seL4_Word size_bits)
@@ -100,7 +107,9 @@ static CB_NOINLINE int free_tree(capbuddy_t *cb, struct cb_pool *p, seL4_CPtr cp
         return refuse(cptr, size_bits, err);
     }
     p->nlive -= 1u << order;
-    cb_pool_dirty_set(p, index, order, true);
+    if (cb_unlikely(cb->track_dirty)) {
+        mark_dirty(p, index, order);
+    }
     if (cb_unlikely(p->nlive == 0)) {
         cb_poolset_rebucket(&cb->set, p);
         cb_poolset_emptied(&cb->set, p);

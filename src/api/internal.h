@@ -34,6 +34,9 @@ struct capbuddy {
     /* vka wrapper: reused frames zeroed by the scrub hook before they went out, and frames
      * served by the parent because a reused one could not be zeroed */
     unsigned long frames_zeroed, zero_fallbacks;
+    /* A vka wrapper was made over this allocator: TRUST's free into the tree marks frames
+     * dirty (the only dirty marking on a fast path; without a wrapper no one reads it) */
+    bool track_dirty;
     struct cb_poolset set;
     struct cb_backend be;
     struct capbuddy_config cfg;

@@ -159,8 +159,29 @@ static uintptr_t wrap_utspace_paddr(void *data, seL4_Word target, seL4_Word type
     return vka_utspace_paddr(&w->parent, target, type, size_bits);
 }
 
+/* From now on TRUST's frees are tracked; what went out before was not, so under TRUST every
+ * frame of the pools held so far counts as dirty (the other policies mark their frames when
+ * they clean their quarantine, always). */
+static void track_dirty(capbuddy_t *cb)
+{
+    if (cb->track_dirty) {
+        return;
+    }
+    cb->track_dirty = true;
+    if (cb->cfg.policy != CAPBUDDY_POLICY_TRUST) {
+        return;
+    }
+    struct cb_pool_iter it;
+    struct cb_pool *p;
+    cb_poolset_for_each(&cb->set, CB_WALK_ALL, it, p)
+    {
+        cb_pool_dirty_reset(p, true);
+    }
+}
+
 void capbuddy_vka_make(struct capbuddy_vka *state, capbuddy_t *cb, const vka_t *parent, vka_t *out)
 {
+    track_dirty(cb);
     state->cb = cb;
     state->parent = *parent;
     out->data = state;
