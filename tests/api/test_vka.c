@@ -397,6 +397,45 @@ static void frames_read_zero(void)
     }
 }
 
+/* A wrapper made over an allocator already used natively under TRUST: the frames freed before
+ * it existed were not tracked, so they count as dirty and are zeroed before they go out. */
+static void wrapper_made_late(void)
+{
+    struct world w;
+    struct scrubber sc;
+    if (!world_boot(&w, NULL)) {
+        return;
+    }
+    w.cfg.policy = CAPBUDDY_POLICY_TRUST;
+    sc.ntables = world_map_tables(&w, sc.tables);
+    CBT_CHECK(sc.ntables > 0);
+    capbuddy_scrub_window_init(&sc.win, seL4_CapInitThreadVSpace, W_VA);
+    sc.win.clear = clear_through_model;
+    w.cfg.scrub = capbuddy_scrub_frame;
+    w.cfg.scrub_cookie = &sc.win;
+    CBT_CHECK_EQ(world_start(&w), CAPBUDDY_OK);
+    cspacepath_t r;
+    static unsigned char page[1u << seL4_PageBits];
+    CBT_CHECK_EQ(capbuddy_alloc(w.cb, 13, VKA_NO_PADDR, false, &r), CAPBUDDY_OK);
+    memset(page, 0x5a, sizeof(page));
+    CBT_CHECK_EQ(sel4host_frame_write(r.capPtr, 0, page, sizeof(page)), seL4_NoError);
+    CBT_CHECK_EQ(capbuddy_free(w.cb, r.capPtr, 13), CAPBUDDY_OK);
+    struct capbuddy_vka state;
+    vka_t wv;
+    capbuddy_vka_make(&state, w.cb, &w.vka, &wv);
+    vka_object_t f;
+    CBT_CHECK_EQ(vka_alloc_frame(&wv, seL4_PageBits, &f), 0);
+    CBT_CHECK_EQ(world_frame_paddr(f.cptr), world_frame_paddr(r.capPtr)); /* the same frame */
+    CBT_CHECK_EQ(sel4host_frame_read(f.cptr, 0, page, sizeof(page)), seL4_NoError);
+    unsigned nz = 0;
+    for (size_t k = 0; k < sizeof(page); k++) {
+        nz += page[k] != 0;
+    }
+    CBT_CHECK_EQ(nz, 0);
+    vka_free_object(&wv, &f);
+    down(&w, &sc);
+}
+
 int main(int argc, char **argv)
 {
     world_parse_args(argc, argv, "api_vka");
@@ -404,6 +443,7 @@ int main(int argc, char **argv)
     CBT_RUN(other_objects_pass_through);
     CBT_RUN(copy_fault_rolls_back);
     CBT_RUN(frames_read_zero);
+    CBT_RUN(wrapper_made_late);
     CBT_RUN(kernel_calls_wrapper_vs_parent);
     return cbtest_finish();
 }
