@@ -39,6 +39,7 @@ void capbuddy_config_default(struct capbuddy_config *cfg, vka_t *parent, seL4_CP
     cfg->policy = CAPBUDDY_POLICY_REVOKE;
     cfg->spare_pools = CB_DEFAULT_SPARE_POOLS;
     cfg->retain_ops = CAPBUDDY_DEFAULT_RETAIN_OPS;
+    cfg->max_overhead_pct = CAPBUDDY_DEFAULT_MAX_OVERHEAD_PCT;
     cfg->fan_out_limit = CB_DEFAULT_FAN_OUT;
 }
 

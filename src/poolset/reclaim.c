@@ -98,6 +98,24 @@ size_t cb_poolset_reserve_pools(const struct cb_poolset *s)
     return s->burst_cur > s->burst_prev ? s->burst_cur : s->burst_prev;
 }
 
+/* Empty pools that fit under the ceiling tied to use: frames held by pools in use plus
+ * the empty ones <= (100 + max_overhead_pct) % of the frames in use + one largest pool.
+ * O(pools): called only when a pool empties, at a horizon, or by maintenance. */
+static size_t empty_room(const struct cb_poolset *s)
+{
+    uint64_t used = 0, busy = 0; /* frames live; frames of pools with a live frame */
+    struct cb_pool_iter it;
+    const struct cb_pool *p;
+    cb_poolset_for_each(s, CB_WALK_ALL, it, p)
+    {
+        used += p->nlive;
+        busy += p->nlive ? cb_pool_frames(p) : 0;
+    }
+    uint64_t pool = 1u << CB_TREE_MAX_ORDER;
+    uint64_t line = used + used * s->cfg->max_overhead_pct / 100 + pool;
+    return line > busy ? (size_t)((line - busy) / pool) : 0;
+}
+
 size_t cb_poolset_empty_allowed(const struct cb_poolset *s)
 {
     size_t in_use = s->npools[0] + s->npools[1] - s->nempty;
@@ -109,6 +127,12 @@ size_t cb_poolset_empty_allowed(const struct cb_poolset *s)
     }
     if (s->cfg->max_idle_pools && allowed > s->cfg->max_idle_pools) {
         allowed = s->cfg->max_idle_pools;
+    }
+    if (s->cfg->max_overhead_pct && allowed > s->cfg->spare_pools) {
+        size_t room = empty_room(s);
+        if (allowed > room) {
+            allowed = room > s->cfg->spare_pools ? room : s->cfg->spare_pools;
+        }
     }
     return allowed;
 }
