@@ -62,6 +62,9 @@ int bench_capbuddy_new(const struct bench_env *env, struct capbuddy **out)
     if (env->retain_ops >= 0) {
         cfg.retain_ops = (unsigned long)env->retain_ops;
     }
+    if (env->max_overhead >= 0) {
+        cfg.max_overhead_pct = (unsigned)env->max_overhead;
+    }
     return capbuddy_init(out, &cfg);
 }
 

@@ -51,6 +51,7 @@ struct bench_opts {
     long spare_pools;     /* CapBuddy's spare_pools; -1: the library's default */
     long maintain_every;  /* --maintain N: capbuddy_maintain every N allocator calls; 0: off */
     long retain_ops;      /* --retain N: CapBuddy's retain_ops; -1: the library's default */
+    long max_overhead;    /* --max-overhead N: CapBuddy's max_overhead_pct; -1: default */
 };
 
 /* Parses the common options after argv[0] (the workload); positional arguments (replay's
@@ -69,6 +70,7 @@ struct bench_env {
     int policy;                           /* CAPBUDDY_POLICY_*, ignored by the baseline */
     long spare_pools;                     /* -1: the library's default */
     long retain_ops;                      /* -1: the library's default */
+    long max_overhead;                    /* -1: the library's default */
 };
 
 /* A block of the workload as an allocator holds it. */

@@ -45,6 +45,7 @@ static int usage(void)
             "  --spare-pools N   CapBuddy keeps N wholly free pools (default: the library's)\n"
             "  --maintain N      CapBuddy: capbuddy_maintain every N allocator calls (idle time)\n"
             "  --retain N        CapBuddy's retain_ops (0: spare pools only; default: the library's)\n"
+            "  --max-overhead N  CapBuddy's max_overhead_pct (0: no ceiling tied to use)\n"
             "  --progress / --no-progress   on stderr (default: when stderr is a terminal)\n");
     return 2;
 }
@@ -61,6 +62,7 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o, const char **p
     o->max_lifetime = -1;
     o->spare_pools = -1;
     o->retain_ops = -1;
+    o->max_overhead = -1;
     o->progress = isatty(2);
     if (pos) {
         *pos = NULL;
@@ -112,6 +114,8 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o, const char **p
             o->iterations = strtol(argv[++i], NULL, 0);
         } else if (!strcmp(a, "--max-lifetime") && v) {
             o->max_lifetime = strtol(argv[++i], NULL, 0);
+        } else if (!strcmp(a, "--max-overhead") && v) {
+            o->max_overhead = strtol(argv[++i], NULL, 0);
         } else if (!strcmp(a, "--retain") && v) {
             o->retain_ops = strtol(argv[++i], NULL, 0);
         } else if (!strcmp(a, "--maintain") && v) {

@@ -182,7 +182,7 @@ static unsigned ceil_log2(uint64_t x)
 /* --maintain N and --retain N for the run in progress (bench_run sets them): maintenance
  * every N calls; CapBuddy's retain_ops (-1: the library's default). */
 static long maintain_every;
-static long retain_ops = -1;
+static long retain_ops = -1, max_overhead = -1;
 
 struct world {
     struct bench_env env;
@@ -279,6 +279,7 @@ static int world_up(struct world *w, const struct sizing *sz, const struct bench
     w->env.policy = policy;
     w->env.spare_pools = spare_pools;
     w->env.retain_ops = retain_ops;
+    w->env.max_overhead = max_overhead;
     err = a->init(&w->env, &w->st);
     if (err) {
         fail(r, "%s init: %d", a->name, err);
@@ -708,6 +709,7 @@ void bench_run(const struct bench_spec *spec, const struct bench_allocator *a, i
     r->seed = o->seed;
     maintain_every = a->uses_policy ? o->maintain_every : 0;
     retain_ops = o->retain_ops;
+    max_overhead = o->max_overhead;
     r->maintain_every = maintain_every;
     r->pools = spec->pools;
     r->spare_pools = a->uses_policy ? o->spare_pools : -1;

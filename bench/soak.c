@@ -294,6 +294,7 @@ static int soak_up(struct soak *s, uint64_t ram, int policy)
     env->policy = policy;
     env->spare_pools = -1;
     env->retain_ops = -1;
+    env->max_overhead = -1;
     err = bench_capbuddy_new(env, &s->cb);
     if (err) {
         soak_fail(s, "capbuddy init: %d", err);
