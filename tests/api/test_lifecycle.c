@@ -20,6 +20,7 @@ static bool up(struct world *w, enum capbuddy_policy pol, unsigned long retain,
     w->cfg.policy = pol;
     w->cfg.spare_pools = 0;
     w->cfg.retain_ops = retain;
+    w->cfg.max_overhead_pct = 0; /* retention alone; the ceiling tied to use is tested apart */
     w->cfg.scrub = scrub;
     return world_start(w) == CAPBUDDY_OK;
 }
@@ -372,11 +373,43 @@ static void faults_in_maintenance(void)
     }
 }
 
+/* The ceiling tied to use (the default, 10 %): whatever the recent demand, empty pools go
+ * back once held > 1.10 x used + one pool; with one frame in use one pool is held. */
+static void ceiling_tied_to_use(void)
+{
+    struct world w;
+    struct world_opts o = {.min_cnode_bits = 16};
+    if (!world_boot(&w, &o)) {
+        return;
+    }
+    w.cfg.policy = CAPBUDDY_POLICY_TRUST;
+    w.cfg.retain_ops = 64; /* the peak of 5 pools would be kept without the ceiling */
+    CBT_CHECK_EQ(w.cfg.max_overhead_pct, CAPBUDDY_DEFAULT_MAX_OVERHEAD_PCT);
+    CBT_CHECK_EQ(world_start(&w), CAPBUDDY_OK);
+    cspacepath_t big[4], one;
+    for (int i = 0; i < 4; i++) {
+        CBT_CHECK_EQ(capbuddy_alloc(w.cb, 22, VKA_NO_PADDR, false, &big[i]), CAPBUDDY_OK);
+    }
+    CBT_CHECK_EQ(capbuddy_alloc(w.cb, 12, VKA_NO_PADDR, false, &one), CAPBUDDY_OK);
+    for (int i = 0; i < 4; i++) {
+        CBT_CHECK_EQ(capbuddy_free(w.cb, big[i].capPtr, 22), CAPBUDDY_OK);
+    }
+    struct capbuddy_stats st;
+    stats(&w, &st);
+    /* the frame's pool, and one empty pool (the line's one pool of slack) */
+    CBT_CHECK_EQ(st.pools_ram, 2);
+    CBT_CHECK_EQ(st.pools_returned, 3);
+    CBT_CHECK_EQ(capbuddy_check(w.cb), CAPBUDDY_OK);
+    CBT_CHECK_EQ(capbuddy_free(w.cb, one.capPtr, 12), CAPBUDDY_OK);
+    world_down(&w);
+}
+
 int main(int argc, char **argv)
 {
     world_parse_args(argc, argv, "api_lifecycle");
     CBT_RUN(retention_keeps_the_peak_then_decays);
     CBT_RUN(no_retention_and_idle_ceiling);
+    CBT_RUN(ceiling_tied_to_use);
     CBT_RUN(revoke_serves_clean_frames_and_cleans_frame_by_frame);
     CBT_RUN(wrapper_frames_need_no_unmap);
     CBT_RUN(scrub_chooses_by_cost);
