@@ -20,7 +20,6 @@ static bool up(struct world *w, enum capbuddy_policy pol, unsigned long retain,
     w->cfg.policy = pol;
     w->cfg.spare_pools = 0;
     w->cfg.retain_ops = retain;
-    w->cfg.max_overhead_pct = 0; /* retention alone; the ceiling tied to use is tested apart */
     w->cfg.scrub = scrub;
     return world_start(w) == CAPBUDDY_OK;
 }
@@ -373,7 +372,7 @@ static void faults_in_maintenance(void)
     }
 }
 
-/* The ceiling tied to use (the default, 10 %): whatever the recent demand, empty pools go
+/* The ceiling tied to use (max_overhead_pct 10): whatever the recent demand, empty pools go
  * back once held > 1.10 x used + one pool; with one frame in use one pool is held. */
 static void ceiling_tied_to_use(void)
 {
@@ -384,7 +383,7 @@ static void ceiling_tied_to_use(void)
     }
     w.cfg.policy = CAPBUDDY_POLICY_TRUST;
     w.cfg.retain_ops = 64; /* the peak of 5 pools would be kept without the ceiling */
-    CBT_CHECK_EQ(w.cfg.max_overhead_pct, CAPBUDDY_DEFAULT_MAX_OVERHEAD_PCT);
+    w.cfg.max_overhead_pct = 10;
     CBT_CHECK_EQ(world_start(&w), CAPBUDDY_OK);
     cspacepath_t big[4], one;
     for (int i = 0; i < 4; i++) {
