@@ -137,6 +137,17 @@ size_t cb_poolset_empty_allowed(const struct cb_poolset *s)
     return allowed;
 }
 
+/* Out of line, so that the usual case (at most the spares) stays a few instructions. */
+static CB_NOINLINE void trim_beyond_spares(struct cb_poolset *s, struct cb_pool *p,
+                                           bool inline_call)
+{
+    if (s->nempty > cb_poolset_empty_allowed(s) && !(inline_call && s->maintained) &&
+        !p->stranded) {
+        s->inline_give_backs += inline_call;
+        give_back(s, p);
+    }
+}
+
 /* A pool whose frames are all free (or waiting for revocation) stays held or goes back to
  * the parent. */
 void cb_poolset_trim(struct cb_poolset *s, struct cb_pool *p, bool inline_call)
@@ -148,11 +159,7 @@ void cb_poolset_trim(struct cb_poolset *s, struct cb_pool *p, bool inline_call)
     if (s->nempty <= floor) {
         return; /* at most the spares: kept whatever the demand (the usual case) */
     }
-    if (s->nempty > cb_poolset_empty_allowed(s) && !(inline_call && s->maintained) &&
-        !p->stranded) {
-        s->inline_give_backs += inline_call;
-        give_back(s, p);
-    }
+    trim_beyond_spares(s, p, inline_call);
 }
 
 void cb_poolset_emptied(struct cb_poolset *s, struct cb_pool *p)
