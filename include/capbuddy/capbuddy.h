@@ -210,6 +210,11 @@ struct capbuddy_stats {
                                         * could not be zeroed (no hook, or it failed) */
     unsigned long kernel_calls;        /* invocations CapBuddy itself made */
     unsigned long retypes, revokes, deletes, unmaps;
+    /* CNODE strategy: pool CNodes whose Delete failed. Each keeps its memory and its slot
+     * (a first-level slot of the window, or one of the parent's) for as long as the
+     * allocator lives, as the CNode may still hold caps; the parent's tear-down (a revoke
+     * of its untypeds) reclaims them. The allocator goes on with the other slots. */
+    unsigned long cnodes_kept;
     size_t metadata_bytes, metadata_bytes_peak;
 };
 void capbuddy_stats(const capbuddy_t *cb, struct capbuddy_stats *st);

@@ -25,6 +25,9 @@ struct cb_backend {
     seL4_Word l2_bits;     /* CNODE: bits resolved by a pool's CNode (its guard + radix) */
     struct cb_slots slots; /* RANGE: slots of the root CNode; CNODE: first-level slots */
     unsigned long retypes, revokes, deletes, unmaps, others;
+    /* CNODE: pool CNodes whose Delete failed, kept with their memory: in a first-level slot
+     * of the window (still taken in slots) and in a slot of the parent (never given back) */
+    unsigned long kept_l1, kept_parent;
 };
 
 /* Errors are the public CAPBUDDY_ERR_* codes. */
