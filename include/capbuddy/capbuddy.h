@@ -148,7 +148,10 @@ int capbuddy_init(capbuddy_t **out, const struct capbuddy_config *cfg);
  * Allocate 2^(size_bits - 12) contiguous frames (size_bits 12..22) as one path: capPtr is
  * the first frame's cap, window the frame count; frame i's cap is capPtr + i. paddr is
  * VKA_NO_PADDR for any address, else the physical address of the first frame (aligned to
- * the run's size). can_use_dev allows device memory (never handed out otherwise).
+ * the run's size). can_use_dev allows device memory (never handed out otherwise). At a
+ * paddr, memory not known to be RAM (no bootinfo in the config, or an address bootinfo does
+ * not list as RAM) counts as device memory: without can_use_dev such an alloc is PADDR,
+ * unless a pool made for RAM requests already holds the address.
  * INVALID, NO_MEMORY, NO_SLOTS, KERNEL, METADATA, PADDR, BUSY.
  */
 int capbuddy_alloc(capbuddy_t *cb, seL4_Word size_bits, uint64_t paddr, bool can_use_dev,
