@@ -117,7 +117,9 @@ struct capbuddy_config {
      * demand (0 = no ceiling, the default). */
     unsigned long max_idle_pools;
     seL4_Word fan_out_limit; /* objects per retype; 0 = CONFIG_RETYPE_FAN_OUT_LIMIT */
-    /* Optional: classifies memory as device or RAM for alloc at a paddr. */
+    /* Optional: classifies memory as device or RAM for alloc at a paddr. Without it (or at
+     * an address it does not list as RAM) the memory at a paddr is not known to be RAM, and
+     * is handed out only to a request with can_use_dev (see capbuddy_alloc). */
     const seL4_BootInfo *bootinfo;
     /* Metadata hooks; NULL = malloc/free. Never called on the alloc/free fast path. */
     void *(*meta_alloc)(void *cookie, size_t bytes);
@@ -228,7 +230,14 @@ void capbuddy_stats(const capbuddy_t *cb, struct capbuddy_stats *st);
 int capbuddy_check(const capbuddy_t *cb);
 
 /* Give every pool back to the parent and free all metadata. Runs still allocated are
- * revoked with their pools: their caps cease to exist. */
+ * revoked with their pools: their caps cease to exist.
+ * If a pool's untyped cannot be revoked (a failed Revoke: caps derived from its frames may
+ * live on) or its cap deleted, that untyped and its memory are kept, never handed back to
+ * the parent, as is its untyped's slot of the parent; with RANGE its slots of the window
+ * too (they may hold frame caps). What can safely go back still does: every metadata byte,
+ * and with CNODE the pool's CNode (deleted with any frame cap still in it, its memory and
+ * first-level slot given back) unless that Delete fails too. The parent's tear-down (a
+ * revoke of its untypeds) reclaims whatever was kept. */
 void capbuddy_destroy(capbuddy_t *cb);
 
 const char *capbuddy_strerror(int err);

@@ -49,6 +49,14 @@ int cb_backend_refresh(struct cb_backend *be, const struct cb_pool_backing *b, u
 int cb_backend_give_back(struct cb_backend *be, const struct cb_pool_backing *b,
                          unsigned size_order);
 
+/* For capbuddy_destroy, when the pool is forgotten whatever happens: give back everything
+ * that can safely go. A failed revoke (caps derived from the frames may live on) or a
+ * failed delete of the untyped cap keeps the untyped with its memory; the CNode (CNODE) is
+ * deleted and its memory and first-level slot given back all the same, unless that Delete
+ * fails. KERNEL if anything was kept. */
+int cb_backend_give_back_final(struct cb_backend *be, const struct cb_pool_backing *b,
+                               unsigned size_order);
+
 /* Revoke every cap derived from one frame cap and, when its cap may have been mapped, unmap
  * the frame. */
 int cb_backend_revoke_frame(struct cb_backend *be, seL4_CPtr frame, bool unmap);

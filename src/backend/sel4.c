@@ -305,3 +305,25 @@ int cb_backend_revoke_frame(struct cb_backend *be, seL4_CPtr frame, bool unmap)
     be->unmaps++;
     return CB_PAGE_UNMAP(frame) == seL4_NoError ? CAPBUDDY_OK : CAPBUDDY_ERR_KERNEL;
 }
+
+int cb_backend_give_back_final(struct cb_backend *be, const struct cb_pool_backing *b,
+                               unsigned size_order)
+{
+    int err = CAPBUDDY_OK;
+    bool revoked = ut_revoke(be, b->ut_slot) == seL4_NoError;
+    if (!revoked || release_untyped(be, b->ut_slot, b->ut_cookie, size_order) != seL4_NoError) {
+        err = CAPBUDDY_ERR_KERNEL; /* the untyped, and what may be derived from it, stays */
+    }
+    if (be->cnode_per_pool) {
+        /* The CNode's memory is its own object's, not the untyped's: once the CNode is
+         * deleted (with any frame cap still in it) nothing reaches that memory. */
+        if (release_cnode(be, b->cn_slot, b->cn_cookie, size_order) != seL4_NoError) {
+            be->kept_l1++;
+            return CAPBUDDY_ERR_KERNEL;
+        }
+        cb_slots_give(&be->slots, b->cn_slot, 0);
+    } else if (revoked) {
+        cb_slots_give(&be->slots, b->first, size_order); /* empty: every frame cap went */
+    }
+    return err;
+}

@@ -340,6 +340,60 @@ static void test_alloc_at_unavailable(void)
     }
 }
 
+/*
+ * Issue 15, item 5: destroy with each Revoke and Delete of it failing in turn. A pool whose
+ * untyped could not be revoked (or its cap deleted) keeps its untyped, but everything that
+ * can safely go back does: its CNode is deleted and its memory returned, so at most one
+ * pool's untyped (4 MiB), or one CNode whose own Delete failed, stays out of the parent.
+ */
+static void test_destroy_faults(void)
+{
+    static const enum sel4host_inv kinds[] = {SEL4HOST_CNODE_REVOKE, SEL4HOST_CNODE_DELETE};
+    for (unsigned k = 0; k < 2; k++) {
+        uint64_t calls = 0;
+        unsigned cnodes_kept = 0;
+        for (uint64_t n = 0; n <= calls; n++) {
+            unsigned long failures = cbtest_failures;
+            two_level_up();
+            struct sel4host_account pre, post;
+            sel4host_account(&pre);
+            capbuddy_t *cb = make(CAPBUDDY_POLICY_REVOKE, 1, 255);
+            cspacepath_t a, b;
+            CBT_CHECK_EQ(capbuddy_alloc(cb, 22, VKA_NO_PADDR, false, &a), CAPBUDDY_OK);
+            CBT_CHECK_EQ(capbuddy_alloc(cb, 22, VKA_NO_PADDR, false, &b), CAPBUDDY_OK);
+            uint64_t before = sel4host_count(kinds[k]);
+            if (n) {
+                sel4host_fault_nth(kinds[k], n, seL4_InvalidArgument);
+            }
+            capbuddy_destroy(cb);
+            if (n) {
+                CBT_CHECK_EQ(sel4host_faults_injected(), 1);
+            } else {
+                calls = sel4host_count(kinds[k]) - before;
+            }
+            sel4host_fault_clear();
+            sel4host_account(&post);
+            /* nothing reaches the kept untyped's memory once the CNode holding its frame
+             * caps is gone: at most one pool CNode (its own Delete failed) stays */
+            CBT_CHECK(post.cnodes_live <= pre.cnodes_live + 1);
+            CBT_CHECK(post.untyped_bytes_used <= pre.untyped_bytes_used + 32768);
+            cnodes_kept += post.cnodes_live != pre.cnodes_live;
+            CBT_CHECK(cb_parent_check(parent));
+            CBT_CHECK_EQ(sel4host_check(), 0);
+            two_level_down(); /* the parent's tear-down reclaims what was kept */
+            if (cbtest_failures != failures || getenv("CB_VERBOSE")) {
+                fprintf(stderr, "  ^ destroy, %s %llu of %llu failed: %llu cnodes, %llu bytes kept\n",
+                        sel4host_inv_name(kinds[k]), (unsigned long long)n,
+                        (unsigned long long)calls,
+                        (unsigned long long)(post.cnodes_live - pre.cnodes_live),
+                        (unsigned long long)(post.untyped_bytes_used - pre.untyped_bytes_used));
+            }
+        }
+        /* only when the Delete of one of the two pool CNodes is the call that fails */
+        CBT_CHECK_EQ(cnodes_kept, kinds[k] == SEL4HOST_CNODE_DELETE ? 2u : 0u);
+    }
+}
+
 int main(void)
 {
     printf("CNODE strategy on %s\n", sel4host_arch_name());
@@ -350,5 +404,6 @@ int main(void)
     CBT_RUN(test_give_back_delete_fails);
     CBT_RUN(test_make_cnode_undo_fails);
     CBT_RUN(test_alloc_at_unavailable);
+    CBT_RUN(test_destroy_faults);
     return cbtest_finish();
 }
