@@ -143,7 +143,8 @@ typedef struct capbuddy capbuddy_t;
 /* Start an allocator. Makes no pool yet. INVALID, METADATA.
  * Note on "a refused call changes nothing": an alloc that tried to make a pool may leave the
  * pool indexes grown (capacity reserved through the metadata hook, counted in the stats and
- * freed by capbuddy_destroy); no slot, untyped, cap or frame is kept. */
+ * freed by capbuddy_destroy); no slot, untyped, cap or frame is kept, except (CNODE) a pool
+ * CNode whose Delete failed while undoing: see capbuddy_stats.cnodes_kept. */
 int capbuddy_init(capbuddy_t **out, const struct capbuddy_config *cfg);
 
 /*
