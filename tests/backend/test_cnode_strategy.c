@@ -401,6 +401,22 @@ static void test_destroy_faults(void)
  * retypes) failing in turn, every policy, 4 KiB and 16 KiB: refused with nothing changed
  * (digest equal, no pool, no CNode kept), then the same alloc works.
  */
+/* An address in the upper half of the largest RAM untyped (the parent splits the smallest
+ * untyped that fits first, so this one is whole until a large request). */
+static uint64_t free_ram_paddr(void)
+{
+    const seL4_BootInfo *bi = sel4runtime_bootinfo();
+    const seL4_UntypedDesc *best = NULL;
+    for (seL4_Word i = 0; i < bi->untyped.end - bi->untyped.start; i++) {
+        const seL4_UntypedDesc *d = &bi->untypedList[i];
+        if (!d->isDevice && (!best || d->sizeBits > best->sizeBits)) {
+            best = d;
+        }
+    }
+    CBT_CHECK(best != NULL && best->sizeBits >= 16);
+    return best ? best->paddr + ((uint64_t)1 << (best->sizeBits - 1)) : 0;
+}
+
 static void test_alloc_at_faults(void)
 {
     static const enum sel4host_inv kinds[] = {SEL4HOST_UNTYPED_RETYPE, SEL4HOST_CNODE_MUTATE};
@@ -412,9 +428,7 @@ static void test_alloc_at_faults(void)
                     unsigned long failures = cbtest_failures;
                     two_level_up();
                     capbuddy_t *cb = make((enum capbuddy_policy)pol, 1, 255);
-                    struct sel4host_config hc;
-                    sel4host_get_config(&hc);
-                    uint64_t at = hc.ram_paddr + hc.ram_bytes - ((uint64_t)12 << 20);
+                    uint64_t at = free_ram_paddr();
                     uint64_t digest = sel4host_digest();
                     struct sel4host_account acc0, acc1;
                     sel4host_account(&acc0);
