@@ -229,7 +229,8 @@ static int split(struct cb_split *s, struct cb_split_node *n)
 /*
  * n is FREE and listed. While its buddy is FREE too (or missing), delete both halves'
  * caps and make the parent FREE. A failed delete stops the merge where it is; what it
- * leaves is a valid state (see split.h), never a leak.
+ * leaves is a valid state (see split.h), never a leak: the pieces stay FREE and listed,
+ * and merge_stuck makes the next request that cannot be served retry (retry_merges).
  */
 static void try_merge(struct cb_split *s, struct cb_split_node *n)
 {
@@ -242,6 +243,7 @@ static void try_merge(struct cb_split *s, struct cb_split_node *n)
         }
         if (buddy) {
             if (delete_piece_cap(s, buddy) != seL4_NoError) {
+                s->merge_stuck = true;
                 return;
             }
             list_remove(s, buddy);
@@ -249,6 +251,7 @@ static void try_merge(struct cb_split *s, struct cb_split_node *n)
             piece_release(s, buddy);
         }
         if (delete_piece_cap(s, n) != seL4_NoError) {
+            s->merge_stuck = true;
             return;
         }
         list_remove(s, n);
@@ -259,6 +262,56 @@ static void try_merge(struct cb_split *s, struct cb_split_node *n)
         s->merges++;
         n = p;
     }
+}
+
+/* A FREE piece below n whose buddy is FREE or missing: a merge that a failed delete
+ * stopped (every other FREE piece's buddy is in use or split). */
+static struct cb_split_node *find_stuck(struct cb_split_node *n)
+{
+    if (n->state == CB_SPLIT_FREE) {
+        struct cb_split_node *p = n->parent;
+        if (!p) {
+            return NULL;
+        }
+        struct cb_split_node *buddy = p->child[p->child[0] == n];
+        return !buddy || buddy->state == CB_SPLIT_FREE ? n : NULL;
+    }
+    if (n->state != CB_SPLIT_SPLIT) {
+        return NULL;
+    }
+    for (unsigned h = 0; h < 2; h++) {
+        struct cb_split_node *found = n->child[h] ? find_stuck(n->child[h]) : NULL;
+        if (found) {
+            return found;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Finish the merges that failed deletes stopped, so that their blocks are whole again. Only
+ * when a request could not be served (a walk of every split tree); true if some merge
+ * went further. merge_stuck stays set while a delete still fails.
+ */
+static bool retry_merges(struct cb_split *s)
+{
+    if (!s->merge_stuck) {
+        return false;
+    }
+    bool progress = false;
+    for (size_t i = 0; i < s->num_roots; i++) {
+        struct cb_split_node *n;
+        while ((n = find_stuck(&s->roots[i])) != NULL) {
+            size_t pieces = s->pieces;
+            try_merge(s, n);
+            if (s->pieces == pieces) {
+                return progress; /* the delete failed again: retried next time */
+            }
+            progress = true;
+        }
+    }
+    s->merge_stuck = false;
+    return progress;
 }
 
 /*
@@ -350,15 +403,17 @@ int cb_split_alloc(struct cb_split *s, seL4_Word type, seL4_Word obj_bits, unsig
     if (size_bits >= CB_SPLIT_SIZES) {
         return seL4_RangeError;
     }
-    for (unsigned k = 0; k < num_kinds; k++) {
-        uint64_t fits = s->nonempty[kind_order[k]] & ~(((uint64_t) 1 << size_bits) - 1);
-        if (fits) {
-            /* smallest free piece that is large enough: as allocman's refill recursion */
-            struct cb_split_node *n = s->free_list[kind_order[k]][__builtin_ctzll(fits)];
-            return carve(s, n, size_bits, n->paddr, type, obj_bits, root, dest_index,
-                         dest_depth, dest_offset, out_node);
+    do {
+        for (unsigned k = 0; k < num_kinds; k++) {
+            uint64_t fits = s->nonempty[kind_order[k]] & ~(((uint64_t) 1 << size_bits) - 1);
+            if (fits) {
+                /* smallest free piece that is large enough: as allocman's refill recursion */
+                struct cb_split_node *n = s->free_list[kind_order[k]][__builtin_ctzll(fits)];
+                return carve(s, n, size_bits, n->paddr, type, obj_bits, root, dest_index,
+                             dest_depth, dest_offset, out_node);
+            }
         }
-    }
+    } while (retry_merges(s));
     return seL4_NotEnoughMemory;
 }
 
@@ -400,16 +455,27 @@ int cb_split_alloc_at(struct cb_split *s, seL4_Word type, seL4_Word obj_bits, un
                                          piece_bytes(n->size_bits)) {
         return seL4_RangeError;
     }
-    /* walk down the split tree to the FREE piece that holds [paddr, paddr + size) */
-    while (n->state == CB_SPLIT_SPLIT && n->size_bits > size_bits) {
-        n = n->child[(paddr - n->paddr) >> (n->size_bits - 1)];
-        if (!n) {
-            /* a half lost to a failed kernel call: its memory is not available */
-            return seL4_NotEnoughMemory;
+    /* walk down the split tree to the FREE piece that holds [paddr, paddr + size); where a
+     * failed delete stopped a merge on the way, finish the merges and walk again */
+    struct cb_split_node *root_node = n;
+    int err;
+    do {
+        n = root_node;
+        err = seL4_NoError;
+        while (n->state == CB_SPLIT_SPLIT && n->size_bits > size_bits) {
+            n = n->child[(paddr - n->paddr) >> (n->size_bits - 1)];
+            if (!n) {
+                /* a half whose cap a failed delete left behind: not available now */
+                err = seL4_NotEnoughMemory;
+                break;
+            }
         }
-    }
-    if (n->state != CB_SPLIT_FREE) {
-        return seL4_DeleteFirst;
+        if (!err && n->state != CB_SPLIT_FREE) {
+            err = seL4_DeleteFirst;
+        }
+    } while (err && retry_merges(s));
+    if (err) {
+        return err;
     }
     return carve(s, n, size_bits, paddr, type, obj_bits, root, dest_index, dest_depth,
                  dest_offset, out_node);

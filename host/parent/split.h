@@ -13,7 +13,9 @@
  * and makes the parent FREE again. A boot untyped is the root of a tree and is never
  * deleted. A SPLIT node may miss a half (child NULL) only after a kernel call failed in
  * the middle of a split or merge undo; the missing half's memory comes back when the
- * other half merges.
+ * other half merges. A merge that a failed delete stopped is retried when a request cannot
+ * be served otherwise (an alloc with no piece large enough, an alloc_at whose walk meets a
+ * missing half or a split piece), so no block is lost for good.
  */
 #pragma once
 
@@ -84,6 +86,7 @@ struct cb_split {
     size_t pieces;                          /* non-root nodes alive (each holds a slot) */
     size_t objects;                         /* USED nodes */
     uint64_t splits, merges;
+    bool merge_stuck; /* a failed delete stopped a merge: retried when a request fails */
 };
 
 /* One boot untyped handed to cb_split_init. */

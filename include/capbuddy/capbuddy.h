@@ -128,7 +128,9 @@ struct capbuddy_config {
      * frame under TRUST. 0 = no such ceiling (the default, CAPBUDDY_DEFAULT_MAX_OVERHEAD_PCT). */
     unsigned max_overhead_pct;
     seL4_Word fan_out_limit; /* objects per retype; 0 = CONFIG_RETYPE_FAN_OUT_LIMIT */
-    /* Optional: classifies memory as device or RAM for alloc at a paddr. */
+    /* Optional: classifies memory as device or RAM for alloc at a paddr. Without it (or at
+     * an address it does not list as RAM) the memory at a paddr is not known to be RAM, and
+     * is handed out only to a request with can_use_dev (see capbuddy_alloc). */
     const seL4_BootInfo *bootinfo;
     /* Metadata hooks; NULL = malloc/free. Never called on the alloc/free fast path. */
     void *(*meta_alloc)(void *cookie, size_t bytes);
@@ -154,14 +156,18 @@ typedef struct capbuddy capbuddy_t;
 /* Start an allocator. Makes no pool yet. INVALID, METADATA.
  * Note on "a refused call changes nothing": an alloc that tried to make a pool may leave the
  * pool indexes grown (capacity reserved through the metadata hook, counted in the stats and
- * freed by capbuddy_destroy); no slot, untyped, cap or frame is kept. */
+ * freed by capbuddy_destroy); no slot, untyped, cap or frame is kept, except (CNODE) a pool
+ * CNode whose Delete failed while undoing: see capbuddy_stats.cnodes_kept. */
 int capbuddy_init(capbuddy_t **out, const struct capbuddy_config *cfg);
 
 /*
  * Allocate 2^(size_bits - 12) contiguous frames (size_bits 12..22) as one path: capPtr is
  * the first frame's cap, window the frame count; frame i's cap is capPtr + i. paddr is
  * VKA_NO_PADDR for any address, else the physical address of the first frame (aligned to
- * the run's size). can_use_dev allows device memory (never handed out otherwise).
+ * the run's size). can_use_dev allows device memory (never handed out otherwise). At a
+ * paddr, memory not known to be RAM (no bootinfo in the config, or an address bootinfo does
+ * not list as RAM) counts as device memory: without can_use_dev such an alloc is PADDR,
+ * unless a pool made for RAM requests already holds the address.
  * INVALID, NO_MEMORY, NO_SLOTS, KERNEL, METADATA, PADDR, BUSY.
  */
 int capbuddy_alloc(capbuddy_t *cb, seL4_Word size_bits, uint64_t paddr, bool can_use_dev,
@@ -223,6 +229,11 @@ struct capbuddy_stats {
                                         * could not be zeroed (no hook, or it failed) */
     unsigned long kernel_calls;        /* invocations CapBuddy itself made */
     unsigned long retypes, revokes, deletes, unmaps;
+    /* CNODE strategy: pool CNodes whose Delete failed. Each keeps its memory and its slot
+     * (a first-level slot of the window, or one of the parent's) for as long as the
+     * allocator lives, as the CNode may still hold caps; the parent's tear-down (a revoke
+     * of its untypeds) reclaims them. The allocator goes on with the other slots. */
+    unsigned long cnodes_kept;
     size_t metadata_bytes, metadata_bytes_peak;
 };
 void capbuddy_stats(const capbuddy_t *cb, struct capbuddy_stats *st);
@@ -233,7 +244,14 @@ void capbuddy_stats(const capbuddy_t *cb, struct capbuddy_stats *st);
 int capbuddy_check(const capbuddy_t *cb);
 
 /* Give every pool back to the parent and free all metadata. Runs still allocated are
- * revoked with their pools: their caps cease to exist. */
+ * revoked with their pools: their caps cease to exist.
+ * If a pool's untyped cannot be revoked (a failed Revoke: caps derived from its frames may
+ * live on) or its cap deleted, that untyped and its memory are kept, never handed back to
+ * the parent, as is its untyped's slot of the parent; with RANGE its slots of the window
+ * too (they may hold frame caps). What can safely go back still does: every metadata byte,
+ * and with CNODE the pool's CNode (deleted with any frame cap still in it, its memory and
+ * first-level slot given back) unless that Delete fails too. The parent's tear-down (a
+ * revoke of its untypeds) reclaims whatever was kept. */
 void capbuddy_destroy(capbuddy_t *cb);
 
 const char *capbuddy_strerror(int err);

@@ -10,10 +10,12 @@
 static int make_pool_at(capbuddy_t *cb, unsigned order, uint64_t paddr, bool can_use_dev,
                         struct cb_pool **out)
 {
-    /* Without boot info the kind of memory at paddr is unknown: such a pool is kept apart
-     * from anonymous RAM requests, but serves the addresses it was made for. */
+    /* Device memory only with can_use_dev, and memory not known to be RAM (no boot info,
+     * or an address it does not list) counts as device memory: the parent's alloc_at may
+     * serve a device untyped there, and no invocation tells. Such a pool is kept apart
+     * from anonymous RAM requests and refused to requests without can_use_dev. */
     int kind = cb_poolset_paddr_kind(&cb->set, paddr);
-    if (kind == 1 && !can_use_dev) {
+    if (kind != 0 && !can_use_dev) {
         return CAPBUDDY_ERR_PADDR;
     }
     bool device = kind != 0;
@@ -28,9 +30,6 @@ static int make_pool_at(capbuddy_t *cb, unsigned order, uint64_t paddr, bool can
     }
     if (err) {
         return err;
-    }
-    if (kind == -1 && !can_use_dev) {
-        p->devmem = 0; /* asked for by address, by a caller who expects RAM there */
     }
     *out = p;
     return CAPBUDDY_OK;

@@ -36,8 +36,11 @@ int capbuddy_check(const capbuddy_t *cb)
         slots += cb_pool_frames(p);
         nempty += p->nlive == 0;
     }
+    size_t ranges = pools;
     if (cb->be.cnode_per_pool) {
-        slots = pools; /* one first-level slot per pool */
+        /* one first-level slot per pool, and one per CNode kept after its Delete failed */
+        slots = pools + cb->be.kept_l1;
+        ranges += cb->be.kept_l1;
     }
     if (cb->hot_pool) {
         err = check_hot(cb);
@@ -47,7 +50,7 @@ int capbuddy_check(const capbuddy_t *cb)
         nempty += cb->hot_pool->nlive == 1; /* its last frame is the hot one: empty to its user */
     }
     CHECK(nempty == cb->set.nempty);
-    CHECK(slots == cb_slots_used(&cb->be.slots) && cb_slots_ranges(&cb->be.slots) == pools);
+    CHECK(slots == cb_slots_used(&cb->be.slots) && cb_slots_ranges(&cb->be.slots) == ranges);
     CHECK(cb->set.meta.bytes ==
           sizeof(*cb) + cb_poolset_meta_bytes(&cb->set) + cb_slots_meta_bytes(&cb->be.slots));
     return 0;

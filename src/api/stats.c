@@ -68,6 +68,7 @@ void capbuddy_stats(const capbuddy_t *cb, struct capbuddy_stats *st)
     st->revokes = cb->be.revokes;
     st->deletes = cb->be.deletes;
     st->unmaps = cb->be.unmaps;
+    st->cnodes_kept = cb->be.kept_l1 + cb->be.kept_parent;
     st->metadata_bytes = cb->set.meta.bytes;
     st->metadata_bytes_peak = cb->set.meta.peak;
 }

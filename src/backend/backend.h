@@ -25,6 +25,9 @@ struct cb_backend {
     seL4_Word l2_bits;     /* CNODE: bits resolved by a pool's CNode (its guard + radix) */
     struct cb_slots slots; /* RANGE: slots of the root CNode; CNODE: first-level slots */
     unsigned long retypes, revokes, deletes, unmaps, others;
+    /* CNODE: pool CNodes whose Delete failed, kept with their memory: in a first-level slot
+     * of the window (still taken in slots) and in a slot of the parent (never given back) */
+    unsigned long kept_l1, kept_parent;
 };
 
 /* Errors are the public CAPBUDDY_ERR_* codes. */
@@ -45,6 +48,14 @@ int cb_backend_refresh(struct cb_backend *be, const struct cb_pool_backing *b, u
  * error is returned but the parent still gets its memory back only if the revoke worked. */
 int cb_backend_give_back(struct cb_backend *be, const struct cb_pool_backing *b,
                          unsigned size_order);
+
+/* For capbuddy_destroy, when the pool is forgotten whatever happens: give back everything
+ * that can safely go. A failed revoke (caps derived from the frames may live on) or a
+ * failed delete of the untyped cap keeps the untyped with its memory; the CNode (CNODE) is
+ * deleted and its memory and first-level slot given back all the same, unless that Delete
+ * fails. KERNEL if anything was kept. */
+int cb_backend_give_back_final(struct cb_backend *be, const struct cb_pool_backing *b,
+                               unsigned size_order);
 
 /* Revoke every cap derived from one frame cap and, when its cap may have been mapped, unmap
  * the frame. */

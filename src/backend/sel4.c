@@ -81,43 +81,65 @@ static int retype_frames(struct cb_backend *be, const struct cb_pool_backing *b,
     return CAPBUDDY_OK;
 }
 
-/* CNODE strategy: a CNode of 2^size_order slots in first-level slot l1, with a guard that
- * makes it resolve l2_bits. The parent retypes it into a slot of its own; a Mutate moves it
- * into place with the guard (a retype cannot set one). */
+/* CNODE strategy: a pool of 2^size_order frames lives in a CNode of 2^cnode_bits slots; the
+ * kernel makes no CNode of one slot (radix 0), so a one-frame pool gets two. */
+static unsigned cnode_bits(unsigned size_order)
+{
+    return size_order ? size_order : 1;
+}
+
+/* CNODE strategy: a CNode for a pool of 2^size_order frames in first-level slot l1, with a
+ * guard that makes it resolve l2_bits. The parent retypes it into a slot of its own; a
+ * Mutate moves it into place with the guard (a retype cannot set one). If the Mutate fails
+ * and so does the Delete that undoes the retype, the CNode lives on in the parent's slot:
+ * that slot and the CNode's memory are kept (counted), never handed back while it lives. */
 static int make_cnode(struct cb_backend *be, unsigned size_order, seL4_Word l1, seL4_Word *cookie)
 {
+    unsigned bits = cnode_bits(size_order);
     seL4_CPtr tmp;
     if (vka_cspace_alloc(be->parent, &tmp)) {
         return CAPBUDDY_ERR_NO_SLOTS;
     }
     cspacepath_t path;
     vka_cspace_make_path(be->parent, tmp, &path);
-    if (vka_utspace_alloc(be->parent, &path, seL4_CapTableObject, size_order, cookie)) {
+    if (vka_utspace_alloc(be->parent, &path, seL4_CapTableObject, bits, cookie)) {
         vka_cspace_free(be->parent, tmp);
         return CAPBUDDY_ERR_NO_MEMORY;
     }
-    seL4_Word data = seL4_CNode_CapData_new(0, be->l2_bits - size_order).words[0];
+    seL4_Word data = seL4_CNode_CapData_new(0, be->l2_bits - bits).words[0];
     be->others++;
     seL4_Error err = seL4_CNode_Mutate(be->root, l1, (seL4_Uint8)(seL4_WordBits - be->l2_bits),
                                        path.root, path.capPtr, (seL4_Uint8)path.capDepth, data);
-    if (err != seL4_NoError) {
-        be->deletes++;
-        (void)seL4_CNode_Delete(path.root, path.capPtr, (seL4_Uint8)path.capDepth);
-        vka_utspace_free(be->parent, seL4_CapTableObject, size_order, *cookie);
+    if (err == seL4_NoError) {
+        vka_cspace_free(be->parent, tmp); /* empty: the cap moved to l1 */
+        return CAPBUDDY_OK;
     }
+    be->deletes++;
+    if (seL4_CNode_Delete(path.root, path.capPtr, (seL4_Uint8)path.capDepth) != seL4_NoError) {
+        be->kept_parent++;
+        return CAPBUDDY_ERR_KERNEL;
+    }
+    vka_utspace_free(be->parent, seL4_CapTableObject, bits, *cookie);
     vka_cspace_free(be->parent, tmp);
-    return err == seL4_NoError ? CAPBUDDY_OK : CAPBUDDY_ERR_KERNEL;
+    return CAPBUDDY_ERR_KERNEL;
 }
 
-static void release_cnode(struct cb_backend *be, seL4_Word l1, seL4_Word cookie,
-                          unsigned size_order)
+/* Delete a pool's CNode and give its memory back; an error if the Delete failed (the CNode
+ * and its memory then stay). */
+static seL4_Error release_cnode(struct cb_backend *be, seL4_Word l1, seL4_Word cookie,
+                                unsigned size_order)
 {
     be->deletes++;
-    (void)seL4_CNode_Delete(be->root, l1, (seL4_Uint8)(seL4_WordBits - be->l2_bits));
-    vka_utspace_free(be->parent, seL4_CapTableObject, size_order, cookie);
+    seL4_Error err = seL4_CNode_Delete(be->root, l1, (seL4_Uint8)(seL4_WordBits - be->l2_bits));
+    if (err != seL4_NoError) {
+        return err;
+    }
+    vka_utspace_free(be->parent, seL4_CapTableObject, cnode_bits(size_order), cookie);
+    return seL4_NoError;
 }
 
-/* Where frame 0 goes: the slot window (RANGE), or a new CNode in a first-level slot. */
+/* Where frame 0 goes: a range of the slot window (RANGE) or a first-level slot (CNODE).
+ * Bookkeeping only; the CNode comes later, once the untyped is known to exist. */
 static int take_slots(struct cb_backend *be, unsigned size_order, struct cb_pool_backing *out)
 {
     uintptr_t at = cb_slots_take(&be->slots, be->cnode_per_pool ? 0 : size_order);
@@ -127,44 +149,52 @@ static int take_slots(struct cb_backend *be, unsigned size_order, struct cb_pool
     out->first = at;
     out->cn_slot = 0;
     if (be->cnode_per_pool) {
-        seL4_Word cookie;
-        int err = make_cnode(be, size_order, at, &cookie);
-        if (err) {
-            cb_slots_give(&be->slots, at, 0);
-            return err;
-        }
         out->cn_slot = at;
-        out->cn_cookie = cookie;
         out->first = at << be->l2_bits;
     }
     return CAPBUDDY_OK;
 }
 
-static void give_slots(struct cb_backend *be, const struct cb_pool_backing *b, unsigned size_order)
+/* Undo take_slots (no CNode made yet). */
+static void untake_slots(struct cb_backend *be, const struct cb_pool_backing *b,
+                         unsigned size_order)
 {
     if (be->cnode_per_pool) {
-        release_cnode(be, b->cn_slot, b->cn_cookie, size_order);
         cb_slots_give(&be->slots, b->cn_slot, 0);
     } else {
         cb_slots_give(&be->slots, b->first, size_order);
     }
 }
 
-int cb_backend_make(struct cb_backend *be, unsigned size_order, uint64_t paddr, bool device_ok,
-                    struct cb_pool_backing *out)
+/* Give a pool's slots back. CNODE: only once its CNode is deleted; a CNode whose Delete
+ * failed keeps its memory and its first-level slot (taken in the window for good, counted),
+ * so that no later pool is put in a slot that is not empty. */
+static void give_slots(struct cb_backend *be, const struct cb_pool_backing *b, unsigned size_order)
+{
+    if (be->cnode_per_pool) {
+        if (release_cnode(be, b->cn_slot, b->cn_cookie, size_order) != seL4_NoError) {
+            be->kept_l1++;
+            return;
+        }
+        cb_slots_give(&be->slots, b->cn_slot, 0);
+    } else {
+        cb_slots_give(&be->slots, b->first, size_order);
+    }
+}
+
+/* Ask the parent for the pool's untyped into a slot of its own: at paddr, or anywhere
+ * (device memory allowed when device_ok). Nothing is left behind on failure. */
+static int get_untyped(struct cb_backend *be, unsigned size_order, uint64_t paddr, bool device_ok,
+                       struct cb_pool_backing *out)
 {
     seL4_Word size_bits = size_order + seL4_PageBits;
-    int err = take_slots(be, size_order, out);
-    if (err) {
-        return err;
-    }
     seL4_CPtr ut;
     if (vka_cspace_alloc(be->parent, &ut)) {
-        give_slots(be, out, size_order);
         return CAPBUDDY_ERR_NO_SLOTS;
     }
     cspacepath_t path = ut_path(be, ut);
     seL4_Word cookie = 0;
+    int err;
     if (paddr != VKA_NO_PADDR) {
         if ((uint64_t)(uintptr_t)paddr != paddr) {
             err = -1; /* vka takes a uintptr_t paddr: unreachable from this word size */
@@ -180,11 +210,44 @@ int cb_backend_make(struct cb_backend *be, unsigned size_order, uint64_t paddr, 
     }
     if (err) {
         vka_cspace_free(be->parent, ut);
-        give_slots(be, out, size_order);
         return paddr != VKA_NO_PADDR ? CAPBUDDY_ERR_PADDR : CAPBUDDY_ERR_NO_MEMORY;
     }
     out->ut_slot = ut;
     out->ut_cookie = cookie;
+    return CAPBUDDY_OK;
+}
+
+/*
+ * Decode before invoke: the slots are taken in the window (bookkeeping), then the untyped
+ * is asked for (an alloc at an address the parent cannot give fails here, having changed no
+ * capability), and only then is the pool's CNode made (CNODE) and the frames retyped.
+ */
+int cb_backend_make(struct cb_backend *be, unsigned size_order, uint64_t paddr, bool device_ok,
+                    struct cb_pool_backing *out)
+{
+    seL4_Word size_bits = size_order + seL4_PageBits;
+    int err = take_slots(be, size_order, out);
+    if (err) {
+        return err;
+    }
+    err = get_untyped(be, size_order, paddr, device_ok, out);
+    if (err) {
+        untake_slots(be, out, size_order);
+        return err;
+    }
+    seL4_CPtr ut = out->ut_slot;
+    seL4_Word cookie = out->ut_cookie;
+    if (be->cnode_per_pool) {
+        seL4_Word cn_cookie;
+        err = make_cnode(be, size_order, out->cn_slot, &cn_cookie);
+        if (err) {
+            /* a fresh untyped with nothing derived from it: deleting its cap is all */
+            (void)release_untyped(be, ut, cookie, size_order);
+            untake_slots(be, out, size_order);
+            return err;
+        }
+        out->cn_cookie = cn_cookie;
+    }
     err = retype_frames(be, out, size_order);
     uintptr_t pa =
         err ? VKA_NO_PADDR : vka_utspace_paddr(be->parent, cookie, seL4_UntypedObject, size_bits);
@@ -241,4 +304,26 @@ int cb_backend_revoke_frame(struct cb_backend *be, seL4_CPtr frame, bool unmap)
     }
     be->unmaps++;
     return CB_PAGE_UNMAP(frame) == seL4_NoError ? CAPBUDDY_OK : CAPBUDDY_ERR_KERNEL;
+}
+
+int cb_backend_give_back_final(struct cb_backend *be, const struct cb_pool_backing *b,
+                               unsigned size_order)
+{
+    int err = CAPBUDDY_OK;
+    bool revoked = ut_revoke(be, b->ut_slot) == seL4_NoError;
+    if (!revoked || release_untyped(be, b->ut_slot, b->ut_cookie, size_order) != seL4_NoError) {
+        err = CAPBUDDY_ERR_KERNEL; /* the untyped, and what may be derived from it, stays */
+    }
+    if (be->cnode_per_pool) {
+        /* The CNode's memory is its own object's, not the untyped's: once the CNode is
+         * deleted (with any frame cap still in it) nothing reaches that memory. */
+        if (release_cnode(be, b->cn_slot, b->cn_cookie, size_order) != seL4_NoError) {
+            be->kept_l1++;
+            return CAPBUDDY_ERR_KERNEL;
+        }
+        cb_slots_give(&be->slots, b->cn_slot, 0);
+    } else if (revoked) {
+        cb_slots_give(&be->slots, b->first, size_order); /* empty: every frame cap went */
+    }
+    return err;
 }

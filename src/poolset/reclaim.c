@@ -320,7 +320,7 @@ void cb_poolset_give_back_all(struct cb_poolset *s)
             break;
         }
         cb_poolset_remove(s, p);
-        if (cb_backend_give_back(s->be, &p->b, cb_tree_size_order(&p->tree))) {
+        if (cb_backend_give_back_final(s->be, &p->b, cb_tree_size_order(&p->tree))) {
             CB_LOG("destroy: a pool could not be revoked; its memory stays with it");
         } else {
             s->returned++;

@@ -344,35 +344,47 @@ static void device_pools_when_ram_is_gone(void)
 /*
  * Without bootinfo in the config CapBuddy cannot tell device memory from RAM at a paddr
  * (no invocation says whether a frame is device memory), and the parent's alloc_at (as
- * allocman's) serves device untypeds. The pool made for that address is kept apart from
- * RAM requests, so no anonymous RAM request ever gets device memory.
+ * allocman's) serves device untypeds. The header promises device memory only with
+ * can_use_dev (issue 15, item 5), so memory not known to be RAM is handed out only to a
+ * request with can_use_dev: without it an alloc at an address with no pool is PADDR and
+ * changes nothing, whatever the policy; with it the address is served, in a pool kept
+ * apart from RAM requests, and still refused to requests without can_use_dev.
  */
 static void device_paddr_without_bootinfo(void)
 {
-    struct world w;
-    struct world_opts o = {.no_bootinfo = true};
-    if (!world_boot(&w, &o)) {
-        return;
-    }
-    CBT_CHECK_EQ(world_start(&w), CAPBUDDY_OK);
-    cspacepath_t r;
-    int err = capbuddy_alloc(w.cb, 12, w.dev_lo, false, &r);
-    printf("    no bootinfo: RAM request at a device paddr: %s\n",
-           err ? capbuddy_strerror(err) : "served (device memory in a RAM pool)");
-    /* Without boot info CapBuddy cannot tell device memory from RAM, so it serves the address
-     * the caller named, but keeps that pool apart: anonymous RAM requests never get it. */
-    for (int k = 0; k < 600; k++) {
-        cspacepath_t ram;
-        if (capbuddy_alloc(w.cb, 12, VKA_NO_PADDR, false, &ram)) {
-            break;
+    for (int pol = CAPBUDDY_POLICY_TRUST; pol <= CAPBUDDY_POLICY_SCRUB; pol++) {
+        struct world w;
+        struct world_opts o = {.no_bootinfo = true};
+        if (!world_boot(&w, &o)) {
+            return;
         }
-        uint64_t pa = capbuddy_paddr(w.cb, ram.capPtr);
-        CBT_CHECK(pa < w.dev_lo || pa >= w.dev_hi);
-    }
-    if (!err) {
+        w.cfg.policy = (enum capbuddy_policy)pol;
+        CBT_CHECK_EQ(world_start(&w), CAPBUDDY_OK);
+        cspacepath_t r;
+        uint64_t addrs[2] = {w.dev_lo, w.ram_hi - 64 * W_MIB}; /* device, and RAM no pool has */
+        for (unsigned a = 0; a < 2; a++) {
+            for (unsigned bits = 12; bits <= 22; bits += 5) {
+                struct world_snap before;
+                world_snap(&w, &before);
+                CBT_CHECK_EQ(capbuddy_alloc(w.cb, bits, addrs[a], false, &r), CAPBUDDY_ERR_PADDR);
+                CBT_CHECK(world_snap_same(&w, &before, "no bootinfo, not can_use_dev"));
+            }
+        }
+        CBT_CHECK_EQ(capbuddy_alloc(w.cb, 12, w.dev_lo, true, &r), CAPBUDDY_OK);
+        cspacepath_t r2;
+        CBT_CHECK_EQ(capbuddy_alloc(w.cb, 12, w.dev_lo + W_FRAME, false, &r2), CAPBUDDY_ERR_PADDR);
+        /* anonymous RAM requests never get the pool kept apart */
+        for (int k = 0; k < 600; k++) {
+            cspacepath_t ram;
+            if (capbuddy_alloc(w.cb, 12, VKA_NO_PADDR, false, &ram)) {
+                break;
+            }
+            uint64_t pa = capbuddy_paddr(w.cb, ram.capPtr);
+            CBT_CHECK(pa < w.dev_lo || pa >= w.dev_hi);
+        }
         CBT_CHECK_EQ(capbuddy_free(w.cb, r.capPtr, 12), CAPBUDDY_OK);
+        world_down(&w);
     }
-    world_down(&w);
 }
 
 int main(int argc, char **argv)

@@ -364,7 +364,7 @@ bool world_snap_same_ex(const struct world *w, const struct world_snap *a, const
         W_FIELD(pools_ram) W_FIELD(pools_device) W_FIELD(frames_free) W_FIELD(frames_used)
         W_FIELD(frames_quarantined) W_FIELD(largest_free_order) W_FIELD(pools_created)
         W_FIELD(pools_returned) W_FIELD(pools_refreshed) W_FIELD(revocations_pending)
-        W_FIELD(kernel_calls) W_FIELD(retypes) W_FIELD(revokes) W_FIELD(deletes) W_FIELD(unmaps)
+        W_FIELD(kernel_calls) W_FIELD(retypes) W_FIELD(revokes) W_FIELD(deletes) W_FIELD(unmaps) W_FIELD(cnodes_kept)
         W_FIELD(metadata_bytes) W_FIELD(metadata_bytes_peak)
 #undef W_FIELD
         fprintf(stderr, "\n");

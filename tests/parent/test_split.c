@@ -247,6 +247,75 @@ static void test_merge_back(void)
     free(objs);
 }
 
+/*
+ * Issue 15, item 6: a CNode_Delete that fails while merging buddies back. Each Delete of
+ * the merges of one free fails in turn; the block must not be lost: the memory stays
+ * usable, the merge is retried when a request needs it (here: the whole boot untyped, at
+ * its address), and once everything is freed the parent is as it was at boot.
+ */
+static void test_merge_delete_fails(void)
+{
+    uint64_t deletes = 0;
+    for (uint64_t n = 0; n <= deletes; n++) {
+        unsigned long failures = cbtest_failures;
+        const seL4_BootInfo *bi = pt_boot(NULL);
+        struct sel4host_account boot, a;
+        pt_account(&boot);
+        cb_parent_t *p = fresh_parent(bi, NULL);
+        cb_parent_stats_t s0, s;
+        cb_parent_stats(p, &s0);
+        int smallest = pt_boot_smallest_ram_fitting(bi, seL4_PageBits);
+        vka_object_t o;
+        CBT_CHECK_EQ(alloc_untyped(p, seL4_PageBits, &o), seL4_NoError);
+        uint64_t base = cb_parent_utspace_paddr(p, o.ut, o.type, o.size_bits) &
+                        ~(((uint64_t) 1 << smallest) - 1);
+        uint64_t before = sel4host_count(SEL4HOST_CNODE_DELETE);
+        if (n) {
+            sel4host_fault_nth(SEL4HOST_CNODE_DELETE, n, seL4_InvalidArgument);
+        }
+        int ferr = cb_parent_free_object(p, &o);
+        if (n) {
+            CBT_CHECK_EQ(sel4host_faults_injected(), 1);
+        } else {
+            deletes = sel4host_count(SEL4HOST_CNODE_DELETE) - before;
+        }
+        sel4host_fault_clear();
+        if (ferr) {
+            /* the first Delete is the object's own: the free is refused, changing nothing */
+            CBT_CHECK_EQ(n, 1);
+            CBT_CHECK_EQ(cb_parent_free_object(p, &o), seL4_NoError);
+        }
+        CBT_CHECK(cb_parent_check(p));
+        /* the whole block, at its own address: needs every merge done */
+        vka_object_t whole;
+        cspacepath_t path;
+        CBT_CHECK_EQ(cb_parent_cspace_alloc(p, &whole.cptr), 0);
+        cb_parent_cspace_make_path(p, whole.cptr, &path);
+        int err = cb_parent_utspace_alloc_at(p, &path, seL4_UntypedObject, (seL4_Word) smallest,
+                                             base, false, &whole.ut);
+        CBT_CHECK_EQ(err, seL4_NoError);
+        if (err == seL4_NoError) {
+            whole.type = seL4_UntypedObject;
+            whole.size_bits = (seL4_Word) smallest;
+            CBT_CHECK_EQ(cb_parent_free_object(p, &whole), seL4_NoError);
+        } else {
+            cb_parent_cspace_free(p, whole.cptr);
+        }
+        cb_parent_stats(p, &s);
+        PT_CHECK_STATS_EQ(s, s0);
+        CBT_CHECK(cb_parent_check(p));
+        CBT_CHECK_EQ(pt_model_check(), 0);
+        CBT_CHECK_EQ(cb_parent_teardown(p), seL4_NoError);
+        pt_account(&a);
+        PT_CHECK_ACCOUNT_EQ(a, boot);
+        if (cbtest_failures != failures) {
+            fprintf(stderr, "  ^ merge Delete %llu of %llu failed\n", (unsigned long long) n,
+                    (unsigned long long) deletes);
+        }
+    }
+    CBT_CHECK(deletes >= 2);
+}
+
 struct live {
     vka_object_t o;
     uint64_t paddr;
@@ -325,6 +394,7 @@ int main(void)
     CBT_RUN(test_every_piece_size);
     CBT_RUN(test_smallest_piece_first);
     CBT_RUN(test_merge_back);
+    CBT_RUN(test_merge_delete_fails);
     CBT_RUN(test_random_churn);
     sel4host_shutdown();
     return cbtest_finish();
