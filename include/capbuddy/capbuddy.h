@@ -136,13 +136,14 @@ struct capbuddy_config {
     void *(*meta_alloc)(void *cookie, size_t bytes);
     void (*meta_free)(void *cookie, void *ptr, size_t bytes);
     void *meta_cookie;
-    /* SCRUB: zero one 4 KiB frame given by its cap (0 = done). On seL4, map it into a window
-     * of the allocator's vspace, clear it, unmap it. */
+    /* Zero one 4 KiB frame given by its cap (0 = done): SCRUB's cleaning, and the vka
+     * wrapper's for a reused frame (its frames read zero). The ready one for seL4 is
+     * capbuddy_scrub_frame (capbuddy/scrub.h): map at a window of your vspace, clear, unmap. */
     int (*scrub)(void *cookie, seL4_CPtr frame);
     void *scrub_cookie;
 };
 
-#define CAPBUDDY_DEFAULT_RETAIN_OPS 16384ul
+#define CAPBUDDY_DEFAULT_RETAIN_OPS       16384ul
 #define CAPBUDDY_DEFAULT_MAX_OVERHEAD_PCT 0u
 
 /* Fills a config with the defaults: REVOKE, 1 spare pool, retention over
