@@ -228,7 +228,8 @@ struct capbuddy_stats {
     unsigned long frames_zeroed;       /* vka wrapper: reused frames zeroed by the scrub hook */
     unsigned long zero_fallbacks;      /* vka wrapper: served by the parent, as a reused frame
                                         * could not be zeroed (no hook, or it failed) */
-    unsigned long kernel_calls;        /* invocations CapBuddy itself made */
+    unsigned long kernel_calls;        /* invocations CapBuddy itself made (the vka wrapper's
+                                        * Copy included; a scrub hook's are the hook's) */
     unsigned long retypes, revokes, deletes, unmaps;
     /* CNODE strategy: pool CNodes whose Delete failed. Each keeps its memory and its slot
      * (a first-level slot of the window, or one of the parent's) for as long as the

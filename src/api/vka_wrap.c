@@ -97,6 +97,7 @@ static int pool_frame(struct capbuddy_vka *w, const cspacepath_t *dest, uint64_t
         return vka_utspace_alloc_maybe_device(&w->parent, dest, type, seL4_PageBits, can_use_dev,
                                               res);
     }
+    w->cb->be.others++; /* counted with CapBuddy's own invocations (stats.kernel_calls) */
     seL4_Error kerr =
         seL4_CNode_Copy(dest->root, dest->capPtr, (seL4_Uint8)dest->capDepth, run.root, run.capPtr,
                         (seL4_Uint8)run.capDepth, seL4_AllRights);
