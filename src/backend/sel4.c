@@ -168,18 +168,19 @@ static void untake_slots(struct cb_backend *be, const struct cb_pool_backing *b,
 
 /* Give a pool's slots back. CNODE: only once its CNode is deleted; a CNode whose Delete
  * failed keeps its memory and its first-level slot (taken in the window for good, counted),
- * so that no later pool is put in a slot that is not empty. */
-static void give_slots(struct cb_backend *be, const struct cb_pool_backing *b, unsigned size_order)
+ * so that no later pool is put in a slot that is not empty: false then. */
+static bool give_slots(struct cb_backend *be, const struct cb_pool_backing *b, unsigned size_order)
 {
     if (be->cnode_per_pool) {
         if (release_cnode(be, b->cn_slot, b->cn_cookie, size_order) != seL4_NoError) {
             be->kept_l1++;
-            return;
+            return false;
         }
         cb_slots_give(&be->slots, b->cn_slot, 0);
     } else {
         cb_slots_give(&be->slots, b->first, size_order);
     }
+    return true;
 }
 
 /* Ask the parent for the pool's untyped into a slot of its own: at paddr, or anywhere
@@ -265,7 +266,7 @@ int cb_backend_make(struct cb_backend *be, unsigned size_order, uint64_t paddr, 
         if (ut_revoke(be, ut) == seL4_NoError) {
             (void)release_untyped(be, ut, cookie, size_order);
         }
-        give_slots(be, out, size_order);
+        (void)give_slots(be, out, size_order);
         return err;
     }
     out->paddr = pa;
@@ -289,7 +290,7 @@ int cb_backend_give_back(struct cb_backend *be, const struct cb_pool_backing *b,
     if (release_untyped(be, b->ut_slot, b->ut_cookie, size_order) != seL4_NoError) {
         return CAPBUDDY_ERR_KERNEL; /* frames revoked, untyped kept: the caller refreshes */
     }
-    give_slots(be, b, size_order);
+    (void)give_slots(be, b, size_order);
     return CAPBUDDY_OK;
 }
 
@@ -314,16 +315,11 @@ int cb_backend_give_back_final(struct cb_backend *be, const struct cb_pool_backi
     if (!revoked || release_untyped(be, b->ut_slot, b->ut_cookie, size_order) != seL4_NoError) {
         err = CAPBUDDY_ERR_KERNEL; /* the untyped, and what may be derived from it, stays */
     }
-    if (be->cnode_per_pool) {
-        /* The CNode's memory is its own object's, not the untyped's: once the CNode is
-         * deleted (with any frame cap still in it) nothing reaches that memory. */
-        if (release_cnode(be, b->cn_slot, b->cn_cookie, size_order) != seL4_NoError) {
-            be->kept_l1++;
-            return CAPBUDDY_ERR_KERNEL;
-        }
-        cb_slots_give(&be->slots, b->cn_slot, 0);
-    } else if (revoked) {
-        cb_slots_give(&be->slots, b->first, size_order); /* empty: every frame cap went */
+    /* CNODE: the CNode's memory is its own object's, not the untyped's: once the CNode is
+     * deleted (with any frame cap still in it) nothing reaches that memory. RANGE: the
+     * window's slots are empty only if the revoke took every frame cap. */
+    if ((be->cnode_per_pool || revoked) && !give_slots(be, b, size_order)) {
+        err = CAPBUDDY_ERR_KERNEL;
     }
     return err;
 }
