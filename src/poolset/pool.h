@@ -91,12 +91,10 @@ static inline bool cb_pool_dirty_test(const struct cb_pool *p, unsigned long ind
     return (p->dirty[index >> 6] >> (index & 63)) & 1;
 }
 
-/* Every frame of p clean or dirty. */
+/* Every frame of p clean or dirty (the whole map, whatever the pool's size). */
 static inline void cb_pool_dirty_reset(struct cb_pool *p, bool dirty)
 {
-    for (unsigned w = 0; w < CB_POOL_DIRTY_WORDS; w++) {
-        p->dirty[w] = dirty ? ~(uint64_t)0 : 0;
-    }
+    cb_pool_dirty_set(p, 0, CB_TREE_MAX_ORDER, dirty);
 }
 
 /* Every quarantined run of p marked dirty (its owner may have written it). */
