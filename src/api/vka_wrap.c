@@ -39,10 +39,9 @@ static bool is_pool_frame(seL4_Word type, seL4_Word size_bits)
 
 /* Give back a run this wrapper took and never handed out: straight into its pool's tree
  * (no one held a copy, so there is nothing to revoke; the frame's dirty bit is unchanged). */
-static void unalloc(capbuddy_t *cb, seL4_CPtr cptr)
+static void unalloc(capbuddy_t *cb, struct cb_pool *p, unsigned long index)
 {
-    struct cb_pool *p = cb_poolset_by_cptr(&cb->set, cptr);
-    (void)cb_tree_free(&p->tree, (unsigned long)(cptr - p->b.first), 0); /* cannot fail */
+    (void)cb_tree_free(&p->tree, index, 0); /* allocated at order 0 just now: cannot fail */
     p->nlive -= 1;
     cb_poolset_rebucket(&cb->set, p);
     if (p->nlive == 0) {
@@ -57,17 +56,15 @@ static void unalloc(capbuddy_t *cb, seL4_CPtr cptr)
  * reads zero. -1: it is dirty and was not zeroed (no hook, the hook failed, or it is device
  * memory, which is never written to: upstream's device frames are not zeroed either).
  */
-static int zero_frame(capbuddy_t *cb, seL4_CPtr cptr)
+static int zero_frame(capbuddy_t *cb, struct cb_pool *p, unsigned long index)
 {
-    struct cb_pool *p = cb_poolset_by_cptr(&cb->set, cptr);
-    unsigned long index = (unsigned long)(cptr - p->b.first);
     if (!cb_pool_dirty_test(p, index)) {
         return 0;
     }
     if (p->devmem) {
         return 0; /* as upstream: device frames hold what the device holds */
     }
-    if (!cb->cfg.scrub || cb->cfg.scrub(cb->cfg.scrub_cookie, cptr) != 0) {
+    if (!cb->cfg.scrub || cb->cfg.scrub(cb->cfg.scrub_cookie, (seL4_CPtr)(p->b.first + index))) {
         return -1;
     }
     cb_pool_dirty_set(p, index, 0, false);
@@ -87,8 +84,10 @@ static int pool_frame(struct capbuddy_vka *w, const cspacepath_t *dest, uint64_t
     if (err) {
         return err;
     }
-    if (zero_frame(w->cb, run.capPtr) != 0) {
-        unalloc(w->cb, run.capPtr);
+    struct cb_pool *p = cb_poolset_by_cptr(&w->cb->set, run.capPtr);
+    unsigned long index = (unsigned long)(run.capPtr - p->b.first);
+    if (zero_frame(w->cb, p, index) != 0) {
+        unalloc(w->cb, p, index);
         w->cb->zero_fallbacks++;
         if (paddr != VKA_NO_PADDR) {
             return CAPBUDDY_ERR_BUSY;
@@ -102,7 +101,7 @@ static int pool_frame(struct capbuddy_vka *w, const cspacepath_t *dest, uint64_t
         seL4_CNode_Copy(dest->root, dest->capPtr, (seL4_Uint8)dest->capDepth, run.root, run.capPtr,
                         (seL4_Uint8)run.capDepth, seL4_AllRights);
     if (kerr != seL4_NoError) {
-        unalloc(w->cb, run.capPtr); /* no copy exists: nothing to revoke */
+        unalloc(w->cb, p, index); /* no copy exists: nothing to revoke */
         return CAPBUDDY_ERR_KERNEL;
     }
     *res = POOL_TAG | run.capPtr;
