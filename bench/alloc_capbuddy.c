@@ -122,6 +122,11 @@ static int cb_maintain(void *st)
     return err == CAPBUDDY_MORE ? 0 : err;
 }
 
+static int cb_prepare(void *st, unsigned long frames)
+{
+    return capbuddy_prepare(st, frames);
+}
+
 static void cb_fini(void *st)
 {
     capbuddy_destroy(st);
@@ -139,5 +144,6 @@ const struct bench_allocator bench_alloc_capbuddy = {
     .stats = cb_stats,
     .check = cb_check,
     .maintain = cb_maintain,
+    .prepare = cb_prepare,
     .fini = cb_fini,
 };

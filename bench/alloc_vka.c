@@ -83,6 +83,11 @@ static int va_maintain(void *st)
     return err == CAPBUDDY_MORE ? 0 : err;
 }
 
+static int va_prepare(void *st, unsigned long frames)
+{
+    return capbuddy_prepare(((struct vka_adapter *)st)->cb, frames);
+}
+
 const struct bench_allocator bench_alloc_vka = {
     .name = "capbuddy-vka",
     .uses_policy = true,
@@ -95,5 +100,6 @@ const struct bench_allocator bench_alloc_vka = {
     .stats = va_stats,
     .check = va_check,
     .maintain = va_maintain,
+    .prepare = va_prepare,
     .fini = va_fini,
 };

@@ -50,9 +50,13 @@ struct bench_opts {
     FILE *json_out;       /* --json-out FILE: JSON rows there too (tables stay on stdout) */
     long spare_pools;     /* CapBuddy's spare_pools; -1: the library's default */
     long maintain_every;  /* --maintain N: capbuddy_maintain every N allocator calls; 0: off */
+    long prepare;         /* --prepare N|peak: capbuddy_prepare(N frames) before the first call;
+                           * BENCH_PREPARE_PEAK: the list's peak of live frames; 0: off */
     long retain_ops;      /* --retain N: CapBuddy's retain_ops; -1: the library's default */
     long max_overhead;    /* --max-overhead N: CapBuddy's max_overhead_pct; -1: default */
 };
+
+#define BENCH_PREPARE_PEAK (-1L)
 
 /* Parses the common options after argv[0] (the workload); positional arguments (replay's
  * FILE) are left in *pos. 0, or 2 after printing a usage error. */
@@ -107,6 +111,8 @@ struct bench_allocator {
     int (*check)(void *st); /* 0 when every invariant of the allocator holds */
     /* Optional: background work between calls (capbuddy_maintain), 0 or an error. */
     int (*maintain)(void *st);
+    /* Optional: make pools ahead for `frames` frames (capbuddy_prepare), 0 or an error. */
+    int (*prepare)(void *st, unsigned long frames);
     void (*fini)(void *st);
 };
 
@@ -162,6 +168,8 @@ struct bench_result {
     uint64_t instr_p999_per_op;   /* 99.9th percentile over the calls (boot clearing apart) */
     long maintain_every;          /* --maintain N, 0: off */
     uint64_t maintain_instr;      /* of instructions, those spent in maintenance calls */
+    uint64_t prepare_frames;      /* --prepare: frames asked of capbuddy_prepare, 0: off */
+    uint64_t prepare_instr;       /* of instructions, those spent in capbuddy_prepare */
     double ns_per_op;             /* median over timed repeats */
     double ns_min, ns_max;
     unsigned repeats;

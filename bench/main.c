@@ -44,6 +44,8 @@ static int usage(void)
             "  --json-out FILE   also append the JSON rows to FILE\n"
             "  --spare-pools N   CapBuddy keeps N wholly free pools (default: the library's)\n"
             "  --maintain N      CapBuddy: capbuddy_maintain every N allocator calls (idle time)\n"
+            "  --prepare N|peak  CapBuddy: capbuddy_prepare(N frames) before the first call; peak:\n"
+            "                    the workload's most live frames (what a program expects to need)\n"
             "  --retain N        CapBuddy's retain_ops (0: spare pools only; default: the library's)\n"
             "  --max-overhead N  CapBuddy's max_overhead_pct (0: no ceiling tied to use)\n"
             "  --progress / --no-progress   on stderr (default: when stderr is a terminal)\n");
@@ -122,6 +124,13 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o, const char **p
             o->maintain_every = strtol(argv[++i], NULL, 0);
             if (o->maintain_every < 0) {
                 fprintf(stderr, "--maintain must be >= 0\n");
+                return 2;
+            }
+        } else if (!strcmp(a, "--prepare") && v) {
+            const char *p = argv[++i];
+            o->prepare = !strcmp(p, "peak") ? BENCH_PREPARE_PEAK : strtol(p, NULL, 0);
+            if (o->prepare < 0 && o->prepare != BENCH_PREPARE_PEAK) {
+                fprintf(stderr, "--prepare takes a frame count or 'peak'\n");
                 return 2;
             }
         } else if (!strcmp(a, "--spare-pools") && v) {

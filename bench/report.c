@@ -96,6 +96,10 @@ void report_json(FILE *f, const struct bench_result *r)
         fprintf(f, ",\"maintain_every\":%ld,\"maintain_instructions\":%llu", r->maintain_every,
                 (unsigned long long)r->maintain_instr);
     }
+    if (r->prepare_frames > 0) {
+        fprintf(f, ",\"prepare_frames\":%llu,\"prepare_instructions\":%llu",
+                (unsigned long long)r->prepare_frames, (unsigned long long)r->prepare_instr);
+    }
     fprintf(f, ",\"arch\":\"%s\"", sel4host_arch_name());
     if (r->skipped) {
         fprintf(f, ",\"skipped\":true,\"note\":");

@@ -183,6 +183,8 @@ static unsigned ceil_log2(uint64_t x)
  * every N calls; CapBuddy's retain_ops (-1: the library's default). */
 static long maintain_every;
 static long retain_ops = -1, max_overhead = -1;
+/* --prepare: frames to make pools for before the list's first call (0: off) */
+static uint64_t prepare_frames;
 
 struct world {
     struct bench_env env;
@@ -464,6 +466,39 @@ static bool maintain_due(const struct bench_allocator *a, size_t i)
                                                     (size_t)maintain_every - 1;
 }
 
+/* --prepare peak: the most frames the list holds live at once, as the allocator takes them
+ * (CapBuddy: 2^order frames a block; a per-frame allocator: the frames asked for). Large
+ * pages are left out: they never come from pools. */
+static uint64_t list_peak_frames(const struct bench_oplist *l, const struct bench_allocator *a)
+{
+    uint64_t *held = calloc(l->nblocks ? l->nblocks : 1, sizeof(*held));
+    uint64_t live = 0, peak = 0;
+    for (size_t i = 0; held && i < l->n; i++) {
+        const struct bench_op *op = &l->v[i];
+        if (op->kind == OP_ALLOC && !(op->flags & BLK_LARGE)) {
+            held[op->id] = a->per_frame ? op->frames : (uint64_t)1 << op->order;
+            live += held[op->id];
+            peak = live > peak ? live : peak;
+        } else if (op->kind == OP_FREE) {
+            live -= held[op->id];
+            held[op->id] = 0;
+        }
+    }
+    free(held);
+    return peak;
+}
+
+/* capbuddy_prepare for --prepare; false (and the run failed) on an error. */
+static bool prepare(const struct bench_allocator *a, void *st, struct bench_result *r)
+{
+    int err = a->prepare(st, (unsigned long)prepare_frames);
+    if (err) {
+        fail(r, "%s: prepare(%llu frames) failed: %d", a->name,
+             (unsigned long long)prepare_frames, err);
+    }
+    return err == 0;
+}
+
 /* Kernel instructions of the calls so far, the one-time boot clearing left out. */
 static uint64_t steady_instructions(void)
 {
@@ -523,6 +558,12 @@ static void checked_run(const struct bench_spec *spec, const struct sizing *sz,
         fail(r, "out of host memory for the per-call figures");
     }
     sel4host_counters_reset();
+    if (prepare_frames) {
+        /* made ahead, before the first call: per-call figures from the first call on */
+        uint64_t k0 = steady_instructions();
+        steady = prepare(a, w.st, r);
+        r->prepare_instr = steady_instructions() - k0;
+    }
     for (size_t i = 0; i < l->n && r->ok; i++) {
         const struct bench_op *op = &l->v[i];
         if (i == spec->timed_from) {
@@ -642,6 +683,9 @@ static uint64_t timed_run(const struct bench_spec *spec, const struct sizing *sz
     const struct bench_oplist *l = spec->ops;
     init_blocks(blocks, l);
     /* Set-up first (not timed), then the timed part with nothing but allocator calls. */
+    if (prepare_frames && spec->timed_from > 0) {
+        (void)a->prepare(w.st, (unsigned long)prepare_frames); /* part of the set-up */
+    }
     for (size_t i = 0; i < spec->timed_from; i++) {
         const struct bench_op *op = &l->v[i];
         if (op->kind == OP_ALLOC) {
@@ -658,6 +702,9 @@ static uint64_t timed_run(const struct bench_spec *spec, const struct sizing *sz
     size_t n = spec->timed_to ? spec->timed_to : l->n;
     bool strict = spec->strict, prog = pg->on;
     uint64_t t0 = bench_now_ns();
+    if (prepare_frames && spec->timed_from == 0) {
+        (void)a->prepare(w.st, (unsigned long)prepare_frames); /* the checked run saw it work */
+    }
     for (size_t i = spec->timed_from; i < n; i++) {
         const struct bench_op *op = &v[i];
         struct bench_block *b = &blocks[op->id];
@@ -711,6 +758,12 @@ void bench_run(const struct bench_spec *spec, const struct bench_allocator *a, i
     retain_ops = o->retain_ops;
     max_overhead = o->max_overhead;
     r->maintain_every = maintain_every;
+    prepare_frames = 0;
+    if (a->uses_policy && a->prepare && o->prepare) {
+        prepare_frames = o->prepare == BENCH_PREPARE_PEAK ? list_peak_frames(spec->ops, a)
+                                                          : (uint64_t)o->prepare;
+    }
+    r->prepare_frames = prepare_frames;
     r->pools = spec->pools;
     r->spare_pools = a->uses_policy ? o->spare_pools : -1;
     r->ok = true;
