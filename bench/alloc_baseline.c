@@ -85,6 +85,7 @@ int vka_blocks_alloc(struct vka_blocks *vb, struct bench_block *b, uint64_t padd
     uint32_t i;
     int err = 0;
     for (i = 0; i < n && !err; i++) {
+        uint64_t k0 = bench_call_begin();
         if (large) {
             err = at ? vka_alloc_frame_at(vb->vka, seL4_LargePageBits, (uintptr_t)paddr, &a->o[i])
                      : vka_alloc_frame(vb->vka, seL4_LargePageBits, &a->o[i]);
@@ -94,6 +95,7 @@ int vka_blocks_alloc(struct vka_blocks *vb, struct bench_block *b, uint64_t padd
         } else {
             err = vka_alloc_frame(vb->vka, seL4_PageBits, &a->o[i]);
         }
+        bench_call_end(k0);
     }
     if (err) {
         /* Give back the frames of the block made so far: a failed request holds nothing. */
@@ -112,7 +114,9 @@ int vka_blocks_free(struct vka_blocks *vb, struct bench_block *b)
     struct objarr *a = (struct objarr *)b->h;
     uint32_t n = (b->flags & BLK_LARGE) ? 1 : b->frames;
     for (uint32_t i = 0; i < n; i++) {
+        uint64_t k0 = bench_call_begin();
         vka_free_object(vb->vka, &a->o[i]);
+        bench_call_end(k0);
     }
     put_arr(vb, a, class_of(n));
     b->h = 0;

@@ -275,6 +275,11 @@ int bench_capbuddy_new(const struct bench_env *env, struct capbuddy **out);
  * (or one large page), shared by the baseline and the capbuddy-vka adapters. */
 struct vka_blocks;
 struct vka_blocks *vka_blocks_new(vka_t *vka);
+/* Per-call figures of a per-frame allocator: vka_blocks brackets each vka call with these
+ * (run.c records the kernel instructions between them while the checked run counts). */
+uint64_t bench_call_begin(void);
+void bench_call_end(uint64_t begin);
+
 int vka_blocks_alloc(struct vka_blocks *vb, struct bench_block *b, uint64_t paddr);
 int vka_blocks_free(struct vka_blocks *vb, struct bench_block *b);
 seL4_CPtr vka_blocks_frame(const struct bench_block *b, uint32_t i);

@@ -505,23 +505,63 @@ static uint64_t steady_instructions(void)
     return sel4host_modelled_instructions() - sel4host_boot_clear_instructions();
 }
 
-static int cmp_u64(const void *x, const void *y)
+/* Kernel instructions of each allocator call of the checked run: one per capbuddy_alloc or
+ * capbuddy_free, and for a per-frame allocator one per vka call (a block of n frames is n
+ * calls; vka_blocks reports them through bench_call_begin/end). Saturates at 2^32 - 1. */
+static struct {
+    uint32_t *v;
+    size_t n, cap;
+    bool on;  /* recording: the counted window, steady state */
+    bool oom; /* the host ran out of memory for it */
+} calls;
+
+static void calls_push(uint64_t instr)
 {
-    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    if (calls.n == calls.cap) {
+        size_t cap = calls.cap ? 2 * calls.cap : 4096;
+        uint32_t *v = realloc(calls.v, cap * sizeof(*v));
+        if (!v) {
+            calls.oom = true;
+            return;
+        }
+        calls.v = v;
+        calls.cap = cap;
+    }
+    calls.v[calls.n++] = instr > UINT32_MAX ? UINT32_MAX : (uint32_t)instr;
+}
+
+uint64_t bench_call_begin(void)
+{
+    return steady_instructions();
+}
+
+void bench_call_end(uint64_t begin)
+{
+    if (calls.on) {
+        calls_push(steady_instructions() - begin);
+    }
+}
+
+static int cmp_u32(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
     return a < b ? -1 : a > b;
 }
 
-/* Most and 99.9th percentile (nearest rank) of the per-call figures; sorts v. */
-static void per_op_tail(struct bench_result *r, uint64_t *v, size_t n)
+/* Most and 99.9th percentile (nearest rank) of the per-call figures; empties the log. */
+static void per_op_tail(struct bench_result *r)
 {
     r->instr_max_per_op = r->instr_p999_per_op = 0;
-    if (n == 0) {
-        return;
+    if (calls.oom) {
+        fail(r, "out of host memory for the per-call figures");
+    } else if (calls.n > 0) {
+        qsort(calls.v, calls.n, sizeof(*calls.v), cmp_u32);
+        size_t rank = (calls.n * 999 + 999) / 1000; /* ceil(0.999 n), 1-based */
+        r->instr_p999_per_op = calls.v[rank - 1];
+        r->instr_max_per_op = calls.v[calls.n - 1];
     }
-    qsort(v, n, sizeof(*v), cmp_u64);
-    size_t rank = (n * 999 + 999) / 1000; /* ceil(0.999 n), 1-based */
-    r->instr_p999_per_op = v[rank - 1];
-    r->instr_max_per_op = v[n - 1];
+    free(calls.v);
+    memset(&calls, 0, sizeof(calls));
 }
 
 static void checked_run(const struct bench_spec *spec, const struct sizing *sz,
@@ -550,13 +590,7 @@ static void checked_run(const struct bench_spec *spec, const struct sizing *sz,
     if (spec->samples) {
         r->samples = calloc(BENCH_MAX_SAMPLES, sizeof(*r->samples));
     }
-    /* Kernel instructions of each allocator call in the counted window. */
-    uint64_t *per_op = malloc((l->n ? l->n : 1) * sizeof(*per_op));
-    size_t nper = 0;
     bool steady = maintain_every == 0 || !a->maintain;
-    if (!per_op) {
-        fail(r, "out of host memory for the per-call figures");
-    }
     sel4host_counters_reset();
     if (prepare_frames) {
         /* made ahead, before the first call: per-call figures from the first call on */
@@ -569,7 +603,7 @@ static void checked_run(const struct bench_spec *spec, const struct sizing *sz,
         if (i == spec->timed_from) {
             sel4host_counters_reset();
             c.probes = 0;
-            nper = 0;
+            calls.n = 0;
             r->maintain_instr = 0;
             r->frames_allocated = r->frames_wasted = r->alloc_failures = 0;
         }
@@ -582,11 +616,12 @@ static void checked_run(const struct bench_spec *spec, const struct sizing *sz,
         }
         struct bench_block *b = &blocks[op->id];
         if (op->kind == OP_ALLOC) {
-            uint64_t k0 = steady_instructions();
+            calls.on = counting && steady && a->per_frame; /* vka_blocks: per vka call */
+            uint64_t k0 = bench_call_begin();
             int err = a->alloc(w.st, b, op->paddr);
-            if (counting && per_op && steady) {
-                per_op[nper++] = steady_instructions() - k0;
-            }
+            calls.on = counting && steady && !a->per_frame;
+            bench_call_end(k0);
+            calls.on = false;
             if (err) {
                 b->failed = 1;
                 r->alloc_failures++;
@@ -622,11 +657,12 @@ static void checked_run(const struct bench_spec *spec, const struct sizing *sz,
             if (check_block(&w, &c, a, b, false, r)) {
                 break;
             }
-            uint64_t k0 = steady_instructions();
+            calls.on = counting && steady && a->per_frame;
+            uint64_t k0 = bench_call_begin();
             int err = a->free(w.st, b);
-            if (counting && per_op && steady) {
-                per_op[nper++] = steady_instructions() - k0;
-            }
+            calls.on = counting && steady && !a->per_frame;
+            bench_call_end(k0);
+            calls.on = false;
             if (err) {
                 fail(r, "free of block %u refused: %d", op->id, err);
             }
@@ -661,10 +697,7 @@ static void checked_run(const struct bench_spec *spec, const struct sizing *sz,
     if (counting) {
         snapshot(r, c.probes);
     }
-    if (per_op) {
-        per_op_tail(r, per_op, nper);
-        free(per_op);
-    }
+    per_op_tail(r);
     free(c.bits);
     world_down(&w, a, r, true);
 }
