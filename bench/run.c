@@ -488,21 +488,29 @@ static uint64_t list_peak_frames(const struct bench_oplist *l, const struct benc
     return peak;
 }
 
-/* capbuddy_prepare for --prepare; false (and the run failed) on an error. */
-static bool prepare(const struct bench_allocator *a, void *st, struct bench_result *r)
-{
-    int err = a->prepare(st, (unsigned long)prepare_frames);
-    if (err) {
-        fail(r, "%s: prepare(%llu frames) failed: %d", a->name,
-             (unsigned long long)prepare_frames, err);
-    }
-    return err == 0;
-}
-
 /* Kernel instructions of the calls so far, the one-time boot clearing left out. */
 static uint64_t steady_instructions(void)
 {
     return sel4host_modelled_instructions() - sel4host_boot_clear_instructions();
+}
+
+/* capbuddy_prepare for --prepare, at the start of the list: right after the counters are
+ * reset for the counted window when that starts with the list (so its work counts in the
+ * totals, in both the checked and the timed runs), else before the set-up (part of it).
+ * Records its kernel instructions in r (the checked run); false (and the run failed) on an
+ * error. */
+static bool prepare(const struct bench_allocator *a, void *st, struct bench_result *r)
+{
+    uint64_t k0 = steady_instructions();
+    int err = a->prepare(st, (unsigned long)prepare_frames);
+    if (r) {
+        r->prepare_instr = steady_instructions() - k0;
+        if (err) {
+            fail(r, "%s: prepare(%llu frames) failed: %d", a->name,
+                 (unsigned long long)prepare_frames, err);
+        }
+    }
+    return err == 0;
 }
 
 /* Kernel instructions of each allocator call of the checked run: one per capbuddy_alloc or
@@ -591,19 +599,20 @@ static void checked_run(const struct bench_spec *spec, const struct sizing *sz,
         r->samples = calloc(BENCH_MAX_SAMPLES, sizeof(*r->samples));
     }
     bool steady = maintain_every == 0 || !a->maintain;
-    sel4host_counters_reset();
     if (prepare_frames) {
         /* made ahead, before the first call: per-call figures from the first call on */
-        uint64_t k0 = steady_instructions();
-        steady = prepare(a, w.st, r);
-        r->prepare_instr = steady_instructions() - k0;
+        steady = spec->timed_from == 0 || prepare(a, w.st, r);
     }
+    sel4host_counters_reset();
     for (size_t i = 0; i < l->n && r->ok; i++) {
         const struct bench_op *op = &l->v[i];
         if (i == spec->timed_from) {
             sel4host_counters_reset();
             c.probes = 0;
             calls.n = 0;
+            if (prepare_frames && spec->timed_from == 0) {
+                (void)prepare(a, w.st, r);
+            }
             r->maintain_instr = 0;
             r->frames_allocated = r->frames_wasted = r->alloc_failures = 0;
         }
@@ -717,7 +726,7 @@ static uint64_t timed_run(const struct bench_spec *spec, const struct sizing *sz
     init_blocks(blocks, l);
     /* Set-up first (not timed), then the timed part with nothing but allocator calls. */
     if (prepare_frames && spec->timed_from > 0) {
-        (void)a->prepare(w.st, (unsigned long)prepare_frames); /* part of the set-up */
+        (void)prepare(a, w.st, NULL); /* part of the set-up */
     }
     for (size_t i = 0; i < spec->timed_from; i++) {
         const struct bench_op *op = &l->v[i];
@@ -736,7 +745,7 @@ static uint64_t timed_run(const struct bench_spec *spec, const struct sizing *sz
     bool strict = spec->strict, prog = pg->on;
     uint64_t t0 = bench_now_ns();
     if (prepare_frames && spec->timed_from == 0) {
-        (void)a->prepare(w.st, (unsigned long)prepare_frames); /* the checked run saw it work */
+        (void)prepare(a, w.st, NULL); /* the checked run saw it work */
     }
     for (size_t i = spec->timed_from; i < n; i++) {
         const struct bench_op *op = &v[i];
